@@ -1,0 +1,54 @@
+import Foundation
+
+/// Recycles Float32 blocks by size, so that a training step in steady state (which frees and
+/// asks for the same activation sizes every step) allocates almost nothing from the system.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool(capacity: 1 << 28)
+
+    /// The most floats kept for reuse; above it freed blocks go back to the system.
+    private let capacity: Int
+    private var pooled = 0
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private let lock = NSLock()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// An uninitialized block of `count` floats, 64-byte aligned.
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let block = free[count]?.popLast() {
+            pooled -= count
+            lock.unlock()
+            return block
+        }
+        lock.unlock()
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    func give(_ block: UnsafeMutablePointer<Float>, _ count: Int) {
+        lock.lock()
+        if pooled + count <= capacity {
+            free[count, default: []].append(block)
+            pooled += count
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        block.deallocate()
+    }
+}
+
+/// The memory behind one or more tensors (tensors copy it on write when it is shared).
+final class TensorStorage {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(uninitializedCount count: Int) {
+        self.count = count
+        pointer = BufferPool.shared.take(count)
+    }
+
+    deinit { BufferPool.shared.give(pointer, count) }
+}
