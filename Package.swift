@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "ConvBenchmark",
+            name: "conv-benchmark",
             dependencies: ["NN", "CBLAS"],
             path: "Benchmarks/ConvBenchmark"
         ),

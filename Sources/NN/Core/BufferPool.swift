@@ -8,6 +8,8 @@ final class BufferPool: @unchecked Sendable {
     /// The most floats kept for reuse; above it freed blocks go back to the system.
     private let capacity: Int
     private var pooled = 0
+    /// Blocks obtained from the system so far (the steady state of a training loop adds none).
+    private(set) var systemAllocations = 0
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private let lock = NSLock()
 
@@ -21,6 +23,7 @@ final class BufferPool: @unchecked Sendable {
             lock.unlock()
             return block
         }
+        systemAllocations += 1
         lock.unlock()
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)

@@ -13,10 +13,12 @@ func attentionForward(q: Tensor, k: Tensor, v: Tensor, heads: Int) -> (out: Tens
     var probabilities = Tensor(uninitializedShape: [batch, heads, length, length])
     let pq = q.pointer, pk = k.pointer, pv = v.pointer
     let po = out.mutablePointer(), pp = probabilities.mutablePointer()
-    for b in 0..<batch {
-        for h in 0..<heads {
+    // One (image, head) pair a task: pairs touch disjoint parts of out and probabilities.
+    parallelChunks(batch * heads, grain: 1) { pairs in
+        for pair in pairs {
+            let (b, h) = (pair / heads, pair % heads)
             let offset = b * length * channels + h * d
-            let p = pp + (b * heads + h) * length * length
+            let p = pp + pair * length * length
             sgemm(transB: true, m: length, n: length, k: d, alpha: scale, a: pq + offset, lda: channels,
                   b: pk + offset, ldb: channels, c: p, ldc: length)
             softmaxRows(p, p, rows: length, width: length)
@@ -35,14 +37,15 @@ func attentionBackward(q: Tensor, k: Tensor, v: Tensor, probabilities: Tensor, g
     let scale = 1 / Float(d).squareRoot()
     var gq = Tensor(uninitializedShape: q.shape), gk = Tensor(uninitializedShape: q.shape)
     var gv = Tensor(uninitializedShape: q.shape)
-    var gradScores = Tensor(uninitializedShape: [length, length])
-    let pq = q.pointer, pk = k.pointer, pv = v.pointer, pgo = gradOut.pointer
+    let pq = q.pointer, pk = k.pointer, pv = v.pointer, pgo = gradOut.pointer, pp = probabilities.pointer
     let pgq = gq.mutablePointer(), pgk = gk.mutablePointer(), pgv = gv.mutablePointer()
-    let ps = gradScores.mutablePointer()
-    for b in 0..<batch {
-        for h in 0..<heads {
+    parallelChunks(batch * heads, grain: 1) { pairs in
+        var gradScores = Tensor(uninitializedShape: [length, length])
+        let ps = gradScores.mutablePointer()
+        for pair in pairs {
+            let (b, h) = (pair / heads, pair % heads)
             let offset = b * length * channels + h * d
-            let p = probabilities.pointer + (b * heads + h) * length * length
+            let p = pp + pair * length * length
             // dV = P^T dO
             sgemm(transA: true, m: length, n: d, k: length, a: p, lda: length, b: pgo + offset,
                   ldb: channels, c: pgv + offset, ldc: channels)
@@ -56,7 +59,7 @@ func attentionBackward(q: Tensor, k: Tensor, v: Tensor, probabilities: Tensor, g
             sgemm(transA: true, m: length, n: d, k: length, alpha: scale, a: ps, lda: length,
                   b: pq + offset, ldb: channels, c: pgk + offset, ldc: channels)
         }
+        withExtendedLifetime(gradScores) {}
     }
-    withExtendedLifetime(gradScores) {}
     return (gq, gk, gv)
 }

@@ -1,10 +1,11 @@
 /// 2-D convolution (cross-correlation, as PyTorch's conv2d), lowered to SGEMM.
 ///
 /// Shapes: x (N, Cin, H, W), weight (Cout, Cin, KH, KW), bias (Cout), out (N, Cout, Ho, Wo) with
-/// Ho = (H + 2 padding - KH) / stride + 1. Images are processed in chunks of `imagesPerChunk`:
-/// the chunk's patches become a column matrix cols (Cin KH KW, chunk Ho Wo) and the chunk's
-/// output is weight (Cout, Cin KH KW) x cols. Small feature maps share one GEMM across several
-/// images, so the GEMM stays wide enough to run near BLAS's peak.
+/// Ho = (H + 2 padding - KH) / stride + 1. Images are processed in chunks: a chunk's patches
+/// become a column matrix cols (Cin KH KW, images Ho Wo), and its output is
+/// weight (Cout, Cin KH KW) x cols. Small feature maps put several images in one GEMM so that it
+/// stays wide enough to run near BLAS's peak; the chunks are shared out among the cores, each
+/// core running im2col and a single-threaded GEMM on its own chunks.
 struct Conv2dGeometry {
     let batch, inChannels, height, width: Int
     let outChannels, kernelHeight, kernelWidth: Int
@@ -28,44 +29,55 @@ struct Conv2dGeometry {
     var patchSize: Int { inChannels * kernelHeight * kernelWidth }
     var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
 
-    /// A 1x1, stride-1, unpadded convolution reads each image as its own column matrix.
+    /// A 1x1, stride-1, unpadded convolution reads an image as its own column matrix.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
-    /// Images per GEMM: enough for about 1024 output columns, at most the batch.
-    var imagesPerChunk: Int { max(1, min(batch, 1024 / max(outPixels, 1))) }
-
-    /// The image ranges of the chunks.
-    var chunks: [Range<Int>] {
-        Swift.stride(from: 0, to: batch, by: imagesPerChunk).map { $0..<min($0 + imagesPerChunk, batch) }
+    /// Images per GEMM: enough for about 1024 output columns, but few enough that every core
+    /// gets a chunk.
+    var imagesPerChunk: Int {
+        let perCore = (batch + coreCount - 1) / coreCount
+        return max(1, min(perCore, 1024 / max(outPixels, 1)))
     }
+
+    var chunkCount: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
+
+    func images(ofChunk chunk: Int) -> Range<Int> {
+        chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
+    }
+
+    /// Whether the GEMM reads the input directly (one pointwise image per chunk, no im2col).
+    var readsInputDirectly: Bool { isPointwise && imagesPerChunk == 1 }
 }
 
 /// Writes the column matrix of images `images` of x into `cols` (patchSize x images.count*outPixels).
 func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int>,
             into cols: UnsafeMutablePointer<Float>) {
-    let columns = images.count * g.outPixels
-    parallelChunks(g.patchSize, grain: max(1, 8192 / columns)) { rows in
-        for row in rows {
-            let c = row / (g.kernelHeight * g.kernelWidth)
-            let ki = (row / g.kernelWidth) % g.kernelHeight
-            let kj = row % g.kernelWidth
-            var dst = cols + row * columns
-            for image in images {
-                let plane = x + (image * g.inChannels + c) * g.inPixels
-                for oh in 0..<g.outHeight {
-                    let ih = oh * g.stride - g.padding + ki
-                    guard ih >= 0 && ih < g.height else {
-                        dst.update(repeating: 0, count: g.outWidth)
-                        dst += g.outWidth
-                        continue
-                    }
-                    let src = plane + ih * g.width
-                    for ow in 0..<g.outWidth {
-                        let iw = ow * g.stride - g.padding + kj
-                        dst[ow] = iw >= 0 && iw < g.width ? src[iw] : 0
-                    }
+    var dst = cols
+    for row in 0..<g.patchSize {
+        let c = row / (g.kernelHeight * g.kernelWidth)
+        let ki = (row / g.kernelWidth) % g.kernelHeight
+        let kj = row % g.kernelWidth
+        // Output columns ow with 0 <= ow * stride - padding + kj < width read the image.
+        let firstInside = max(0, (g.padding - kj + g.stride - 1) / g.stride)
+        let endInside = min(g.outWidth, (g.width + g.padding - kj + g.stride - 1) / g.stride)
+        for image in images {
+            let plane = x + (image * g.inChannels + c) * g.inPixels
+            for oh in 0..<g.outHeight {
+                let ih = oh * g.stride - g.padding + ki
+                guard ih >= 0 && ih < g.height, firstInside < endInside else {
+                    dst.update(repeating: 0, count: g.outWidth)
                     dst += g.outWidth
+                    continue
                 }
+                let src = plane + ih * g.width - g.padding + kj
+                for ow in 0..<firstInside { dst[ow] = 0 }
+                if g.stride == 1 {
+                    (dst + firstInside).update(from: src + firstInside, count: endInside - firstInside)
+                } else {
+                    for ow in firstInside..<endInside { dst[ow] = src[ow * g.stride] }
+                }
+                for ow in endInside..<g.outWidth { dst[ow] = 0 }
+                dst += g.outWidth
             }
         }
     }
@@ -75,49 +87,41 @@ func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int>,
 /// adjoint of im2col: each patch element returns to the pixel it was read from).
 func col2im(_ cols: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int>,
             into gx: UnsafeMutablePointer<Float>) {
-    let columns = images.count * g.outPixels
-    let kernelArea = g.kernelHeight * g.kernelWidth
-    // One input channel per task: its rows write only its own planes, so tasks never collide.
-    parallelChunks(g.inChannels, grain: max(1, 8192 / (columns * kernelArea))) { channels in
-        for c in channels {
-            for k in 0..<kernelArea {
-                let ki = k / g.kernelWidth, kj = k % g.kernelWidth
-                var src = cols + (c * kernelArea + k) * columns
-                for image in images {
-                    let plane = gx + (image * g.inChannels + c) * g.inPixels
-                    for oh in 0..<g.outHeight {
-                        let ih = oh * g.stride - g.padding + ki
-                        if ih >= 0 && ih < g.height {
-                            let dst = plane + ih * g.width
-                            for ow in 0..<g.outWidth {
-                                let iw = ow * g.stride - g.padding + kj
-                                if iw >= 0 && iw < g.width { dst[iw] += src[ow] }
-                            }
-                        }
-                        src += g.outWidth
-                    }
+    var src = cols
+    for row in 0..<g.patchSize {
+        let c = row / (g.kernelHeight * g.kernelWidth)
+        let ki = (row / g.kernelWidth) % g.kernelHeight
+        let kj = row % g.kernelWidth
+        let firstInside = max(0, (g.padding - kj + g.stride - 1) / g.stride)
+        let endInside = min(g.outWidth, (g.width + g.padding - kj + g.stride - 1) / g.stride)
+        for image in images {
+            let plane = gx + (image * g.inChannels + c) * g.inPixels
+            for oh in 0..<g.outHeight {
+                let ih = oh * g.stride - g.padding + ki
+                if ih >= 0 && ih < g.height {
+                    let dst = plane + ih * g.width - g.padding + kj
+                    for ow in firstInside..<max(firstInside, endInside) { dst[ow * g.stride] += src[ow] }
                 }
+                src += g.outWidth
             }
         }
     }
 }
 
-/// Copies between NCHW planes of a chunk, (images, C, P), and the GEMM layout (C, images * P).
+/// Copies between a chunk's NCHW planes, (images, C, P), and the GEMM layout (C, images * P).
 /// `toGemm` gathers into the GEMM layout; otherwise scatters back, adding `bias[c]` if given.
 func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                     images: Int, channels: Int, pixels: Int, toGemm: Bool,
                     bias: UnsafePointer<Float>? = nil) {
-    parallelChunks(channels, grain: max(1, 8192 / (images * pixels))) { range in
-        for c in range {
-            let add = bias?[c] ?? 0
-            for image in 0..<images {
-                let nchw = (image * channels + c) * pixels
-                let gemm = (c * images + image) * pixels
-                if toGemm {
-                    (dst + gemm).update(from: src + nchw, count: pixels)
-                } else {
-                    for p in 0..<pixels { dst[nchw + p] = src[gemm + p] + add }
-                }
+    for c in 0..<channels {
+        let add = bias?[c] ?? 0
+        for image in 0..<images {
+            let nchw = (image * channels + c) * pixels
+            let gemm = (c * images + image) * pixels
+            if toGemm {
+                (dst + gemm).update(from: src + nchw, count: pixels)
+            } else {
+                for p in 0..<pixels { dst[nchw + p] = src[gemm + p] + add }
             }
         }
     }
@@ -127,45 +131,38 @@ func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
 func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     var out = Tensor(uninitializedShape: g.outputShape)
-    let px = x.pointer, pw = weight.pointer, po = out.mutablePointer()
-    let chunk = g.imagesPerChunk
-    let needsCols = !(g.isPointwise && chunk == 1)
-    var cols = needsCols ? Tensor(uninitializedShape: [g.patchSize * chunk * g.outPixels]) : nil
-    var product = chunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunk * g.outPixels]) : nil
-    let pcols = cols?.mutablePointer(), pproduct = product?.mutablePointer()
-    for images in g.chunks {
-        let columns = images.count * g.outPixels
-        let a: UnsafePointer<Float>
-        if let pcols {
-            im2col(px, g, images: images, into: pcols)
-            a = UnsafePointer(pcols)
-        } else {
-            a = px + images.lowerBound * g.inChannels * g.inPixels
+    let px = x.pointer, pw = weight.pointer, pbias = bias?.pointer, po = out.mutablePointer()
+    let chunkColumns = g.imagesPerChunk * g.outPixels
+    parallelChunks(g.chunkCount, grain: 1) { chunks in
+        var cols = g.readsInputDirectly ? nil : Tensor(uninitializedShape: [g.patchSize * chunkColumns])
+        var product = g.imagesPerChunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunkColumns]) : nil
+        let pcols = cols?.mutablePointer(), pproduct = product?.mutablePointer()
+        for chunk in chunks {
+            let images = g.images(ofChunk: chunk)
+            let columns = images.count * g.outPixels
+            var b = px + images.lowerBound * g.inChannels * g.inPixels
+            if let pcols {
+                im2col(px, g, images: images, into: pcols)
+                b = UnsafePointer(pcols)
+            }
+            let outChunk = po + images.lowerBound * g.outChannels * g.outPixels
+            if let pproduct {
+                sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
+                      b: b, ldb: columns, c: pproduct, ldc: columns)
+                transposeChunk(pproduct, outChunk, images: images.count, channels: g.outChannels,
+                               pixels: g.outPixels, toGemm: false, bias: pbias)
+            } else {
+                // One image: the GEMM writes the output planes in place, over the bias.
+                for c in 0..<g.outChannels {
+                    (outChunk + c * columns).update(repeating: pbias?[c] ?? 0, count: columns)
+                }
+                sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
+                      b: b, ldb: columns, beta: 1, c: outChunk, ldc: columns)
+            }
         }
-        let outChunk = po + images.lowerBound * g.outChannels * g.outPixels
-        if let pproduct {
-            sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
-                  b: a, ldb: columns, c: pproduct, ldc: columns)
-            transposeChunk(pproduct, outChunk, images: images.count, channels: g.outChannels,
-                           pixels: g.outPixels, toGemm: false, bias: bias?.pointer)
-        } else {
-            sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
-                  b: a, ldb: columns, c: outChunk, ldc: columns)
-            if let bias { addChannelBias(outChunk, bias.pointer, channels: g.outChannels, pixels: g.outPixels) }
-        }
+        withExtendedLifetime((cols, product)) {}
     }
-    withExtendedLifetime((cols, product)) {}
     return out
-}
-
-/// Adds bias[c] to every pixel of channel c of one image laid out (C, pixels).
-func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, channels: Int, pixels: Int) {
-    parallelChunks(channels, grain: max(1, 8192 / pixels)) { range in
-        for c in range {
-            let row = y + c * pixels, b = bias[c]
-            for p in 0..<pixels { row[p] += b }
-        }
-    }
 }
 
 /// Backward convolution. Given gradOut (N, Cout, Ho, Wo), returns the gradients of x (nil when
@@ -175,55 +172,62 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     precondition(gradOut.shape == g.outputShape, "conv2d backward: gradient shape \(gradOut.shape)")
     var gx = needInputGradient ? Tensor.zeros(x.shape) : nil
-    var gw = Tensor.zeros(weight.shape)
-    var gb = Tensor.zeros([g.outChannels])
-    let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer
-    let pgx = gx?.mutablePointer(), pgw = gw.mutablePointer(), pgb = gb.mutablePointer()
-    let chunk = g.imagesPerChunk
-    let directCols = g.isPointwise && chunk == 1
-    var cols = directCols ? nil : Tensor(uninitializedShape: [g.patchSize * chunk * g.outPixels])
-    var gathered = chunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunk * g.outPixels]) : nil
-    let pcols = cols?.mutablePointer(), pgathered = gathered?.mutablePointer()
-    for images in g.chunks {
-        let columns = images.count * g.outPixels
-        // The chunk's output gradient as a (Cout, columns) matrix.
-        let gradChunk = pgo + images.lowerBound * g.outChannels * g.outPixels
-        let gy: UnsafePointer<Float>
-        if let pgathered {
-            transposeChunk(gradChunk, pgathered, images: images.count, channels: g.outChannels,
-                           pixels: g.outPixels, toGemm: true)
-            gy = UnsafePointer(pgathered)
-        } else {
-            gy = gradChunk
+    let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer, pgx = gx?.mutablePointer()
+    let chunkColumns = g.imagesPerChunk * g.outPixels
+    // Each worker sums its chunks' weight and bias gradients into its own slice of `partials`;
+    // the slices are added up afterwards, in worker order, so the result does not depend on timing.
+    let sliceSize = weight.count + g.outChannels
+    let workers = workerCount(g.chunkCount, grain: 1)
+    var partials = Tensor.zeros([workers, sliceSize])
+    let ppartials = partials.mutablePointer()
+    parallelWorkers(g.chunkCount) { worker, chunks in
+        var cols = g.readsInputDirectly ? nil : Tensor(uninitializedShape: [g.patchSize * chunkColumns])
+        var gathered = g.imagesPerChunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunkColumns]) : nil
+        let pcols = cols?.mutablePointer(), pgathered = gathered?.mutablePointer()
+        let pgw = ppartials + worker * sliceSize, pgb = pgw + weight.count
+        for chunk in chunks {
+            let images = g.images(ofChunk: chunk)
+            let columns = images.count * g.outPixels
+            // The chunk's output gradient as a (Cout, columns) matrix.
+            var gy = pgo + images.lowerBound * g.outChannels * g.outPixels
+            if let pgathered {
+                transposeChunk(gy, pgathered, images: images.count, channels: g.outChannels,
+                               pixels: g.outPixels, toGemm: true)
+                gy = UnsafePointer(pgathered)
+            }
+            var patches = px + images.lowerBound * g.inChannels * g.inPixels
+            if let pcols {
+                im2col(px, g, images: images, into: pcols)
+                patches = UnsafePointer(pcols)
+            }
+            // dW += gy (Cout x columns) cols^T (columns x patch); db += row sums of gy.
+            sgemm(transB: true, m: g.outChannels, n: g.patchSize, k: columns, a: gy, lda: columns,
+                  b: patches, ldb: columns, beta: 1, c: pgw, ldc: g.patchSize)
+            for c in 0..<g.outChannels {
+                let row = gy + c * columns
+                var total: Float = 0
+                for i in 0..<columns { total += row[i] }
+                pgb[c] += total
+            }
+            guard let pgx else { continue }
+            // dcols = W^T (patch x Cout) gy (Cout x columns), then back onto the image gradient.
+            if let pcols {
+                sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
+                      b: gy, ldb: columns, c: pcols, ldc: columns)
+                col2im(pcols, g, images: images, into: pgx)
+            } else {
+                sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
+                      b: gy, ldb: columns, c: pgx + images.lowerBound * g.inChannels * g.inPixels, ldc: columns)
+            }
         }
-        let inputChunk = px + images.lowerBound * g.inChannels * g.inPixels
-        let colsRead: UnsafePointer<Float>
-        if let pcols {
-            im2col(px, g, images: images, into: pcols)
-            colsRead = UnsafePointer(pcols)
-        } else {
-            colsRead = inputChunk
-        }
-        // dW += gy (Cout x columns) * cols^T (columns x patch)
-        sgemm(transB: true, m: g.outChannels, n: g.patchSize, k: columns, a: gy, lda: columns,
-              b: colsRead, ldb: columns, beta: 1, c: pgw, ldc: g.patchSize)
-        for c in 0..<g.outChannels {
-            let row = gy + c * columns
-            var total: Float = 0
-            for i in 0..<columns { total += row[i] }
-            pgb[c] += total
-        }
-        guard let pgx else { continue }
-        // dcols = W^T (patch x Cout) * gy (Cout x columns), then back onto the image gradient.
-        if let pcols {
-            sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
-                  b: gy, ldb: columns, c: pcols, ldc: columns)
-            col2im(pcols, g, images: images, into: pgx)
-        } else {
-            sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
-                  b: gy, ldb: columns, c: pgx + images.lowerBound * g.inChannels * g.inPixels, ldc: columns)
-        }
+        withExtendedLifetime((cols, gathered)) {}
     }
-    withExtendedLifetime((cols, gathered)) {}
+    var gw = Tensor(uninitializedShape: weight.shape), gb = Tensor(uninitializedShape: [g.outChannels])
+    let pgw = gw.mutablePointer(), pgb = gb.mutablePointer()
+    for i in 0..<sliceSize {
+        var total: Float = 0
+        for w in 0..<workers { total += ppartials[w * sliceSize + i] }
+        if i < weight.count { pgw[i] = total } else { pgb[i - weight.count] = total }
+    }
     return (gx, gw, gb)
 }

@@ -6,7 +6,7 @@ func matmulForward(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0], "matmul: \(a.shape) x \(b.shape)")
     let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
     var out = Tensor(uninitializedShape: [m, n])
-    sgemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.mutablePointer(), ldc: n)
+    parallelSgemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.mutablePointer(), ldc: n)
     return out
 }
 
@@ -14,9 +14,9 @@ func matmulForward(_ a: Tensor, _ b: Tensor) -> Tensor {
 func matmulBackward(_ a: Tensor, _ b: Tensor, gradOut: Tensor) -> (a: Tensor, b: Tensor) {
     let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
     var ga = Tensor(uninitializedShape: a.shape), gb = Tensor(uninitializedShape: b.shape)
-    sgemm(transB: true, m: m, n: k, k: n, a: gradOut.pointer, lda: n, b: b.pointer, ldb: n,
+    parallelSgemm(transB: true, m: m, n: k, k: n, a: gradOut.pointer, lda: n, b: b.pointer, ldb: n,
           c: ga.mutablePointer(), ldc: k)
-    sgemm(transA: true, m: k, n: n, k: m, a: a.pointer, lda: k, b: gradOut.pointer, ldb: n,
+    parallelSgemm(transA: true, m: k, n: n, k: m, a: a.pointer, lda: k, b: gradOut.pointer, ldb: n,
           c: gb.mutablePointer(), ldc: n)
     return (ga, gb)
 }
@@ -31,7 +31,7 @@ func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     if let bias {
         for r in 0..<rows { (po + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
     }
-    sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+    parallelSgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
           b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: po, ldc: outFeatures)
     return out
 }
@@ -42,9 +42,9 @@ func linearBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor) -> (x: Tensor,
     let rows = x.count / inFeatures
     var gx = Tensor(uninitializedShape: x.shape), gw = Tensor(uninitializedShape: weight.shape)
     var gb = Tensor.zeros([outFeatures])
-    sgemm(m: rows, n: inFeatures, k: outFeatures, a: gradOut.pointer, lda: outFeatures,
+    parallelSgemm(m: rows, n: inFeatures, k: outFeatures, a: gradOut.pointer, lda: outFeatures,
           b: weight.pointer, ldb: inFeatures, c: gx.mutablePointer(), ldc: inFeatures)
-    sgemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gradOut.pointer, lda: outFeatures,
+    parallelSgemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gradOut.pointer, lda: outFeatures,
           b: x.pointer, ldb: inFeatures, c: gw.mutablePointer(), ldc: inFeatures)
     let pg = gradOut.pointer, pb = gb.mutablePointer()
     for r in 0..<rows { for o in 0..<outFeatures { pb[o] += pg[r * outFeatures + o] } }

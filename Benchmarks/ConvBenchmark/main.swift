@@ -1,0 +1,95 @@
+// Convolution speed against the SGEMM it is lowered to.
+//
+// For the U-Net's typical convolutions (batch 64), times NN's conv2d forward and backward and
+// raw cblas_sgemm on the same lowered GEMM shapes, and prints GFLOP/s and the ratio. Run in
+// release mode:   swift run -c release conv-benchmark [--repeats N]
+import CBLAS
+import Foundation
+import NN
+
+struct ConvCase {
+    let channels: Int, size: Int, kernel: Int
+    let batch = 64
+    var padding: Int { kernel / 2 }
+    var label: String { "\(size)x\(size)x\(channels)->\(channels) \(kernel)x\(kernel)" }
+    var patch: Int { channels * kernel * kernel }
+    var pixels: Int { size * size }
+    /// Images per GEMM, as conv2d chunks them: about 1024 output columns.
+    var imagesPerChunk: Int { max(1, min(batch, 1024 / pixels)) }
+    var columns: Int { imagesPerChunk * pixels }
+    var chunks: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
+    /// Multiply-adds of one forward pass, counted as 2 flops each.
+    var forwardFlops: Double { 2 * Double(batch * channels * pixels * patch) }
+}
+
+/// The median of `repeats` timings of `body`, after one warm-up run.
+func medianSeconds(_ repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+/// Plain row-major SGEMM, C (m x n) = op(A) op(B), with OpenBLAS using every core (its best
+/// rate; NN itself runs BLAS single-threaded and splits the work across cores).
+func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+          _ a: [Float], _ b: [Float], _ c: inout [Float]) {
+    openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount))
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+                0, &c, Int32(n))
+}
+
+let repeats = CommandLine.arguments.firstIndex(of: "--repeats").flatMap { Int(CommandLine.arguments[$0 + 1]) } ?? 7
+let cases = [ConvCase(channels: 64, size: 32, kernel: 3), ConvCase(channels: 128, size: 16, kernel: 3),
+             ConvCase(channels: 128, size: 8, kernel: 3), ConvCase(channels: 64, size: 32, kernel: 1),
+             ConvCase(channels: 128, size: 16, kernel: 1), ConvCase(channels: 128, size: 8, kernel: 1)]
+
+print("conv2d vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
+print("OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
+print("|---|---|---|---|---|---|---|---|")
+for c in cases {
+    var seeds = SeedSequence(seed: 1)
+    let layer = Conv2d(c.channels, c.channels, kernelSize: c.kernel, padding: c.padding, seeds: &seeds)
+    let input = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 2)
+    let gradOut = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 3)
+
+    let forward = medianSeconds(repeats) { _ = layer(Variable(input)) }
+    // Backward alone: the forward runs outside the timed region.
+    var backwardTimes: [Double] = []
+    for _ in 0...repeats {
+        let tape = Tape()
+        let x = tape.input(input, requiresGradient: true)
+        let out = layer(x)
+        let start = DispatchTime.now().uptimeNanoseconds
+        tape.backward(from: out, gradient: gradOut)
+        backwardTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        for p in layer.parameters { p.gradient = nil }
+    }
+    let backward = backwardTimes.dropFirst().sorted()[repeats / 2]
+
+    // The same GEMMs on their own: forward W (M x K) cols (K x N); backward dW = gy cols^T and
+    // dcols = W^T gy.
+    let (m, n, k) = (c.channels, c.columns, c.patch)
+    let w = [Float](repeating: 0.01, count: m * k), cols = [Float](repeating: 0.5, count: k * n)
+    let gy = [Float](repeating: 0.1, count: m * n)
+    var out = [Float](repeating: 0, count: m * n), dw = [Float](repeating: 0, count: m * k)
+    var dcols = [Float](repeating: 0, count: k * n)
+    let gemmForward = medianSeconds(repeats) { for _ in 0..<c.chunks { gemm(false, false, m, n, k, w, cols, &out) } }
+    let gemmBackward = medianSeconds(repeats) {
+        for _ in 0..<c.chunks {
+            gemm(false, true, m, k, n, gy, cols, &dw)
+            gemm(true, false, k, n, m, w, gy, &dcols)
+        }
+    }
+    func rate(_ flops: Double, _ seconds: Double) -> String { String(format: "%.0f", flops / seconds / 1e9) }
+    let f = c.forwardFlops
+    print("| \(c.label) | (\(m), \(n), \(k)) x \(c.chunks) | \(rate(f, forward)) | \(rate(f, gemmForward)) | "
+          + String(format: "%.2f", gemmForward / forward) + " | \(rate(2 * f, backward)) | \(rate(2 * f, gemmBackward)) | "
+          + String(format: "%.2f", gemmBackward / backward) + " |")
+}
