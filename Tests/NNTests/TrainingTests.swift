@@ -7,7 +7,7 @@ final class TrainingTests: XCTestCase {
         let file = try fixture("adamw")
         for testCase in ["a", "b"] {
             let settings = file.metadata[testCase]
-            func number(_ key: String) throws -> Float { Float(try XCTUnwrap(metadataNumber(settings, key), key)) }
+            func number(_ key: String) throws -> Double { try XCTUnwrap(metadataNumber(settings, key), key) }
             let parameter = Variable.parameter(try file.tensor(testCase, "p0"))
             let optimizer = AdamW(parameters: [parameter], learningRate: try number("lr"), beta1: try number("beta1"),
                                   beta2: try number("beta2"), eps: try number("eps"), weightDecay: try number("weight_decay"))
