@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "diffuse", targets: ["diffuse"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,14 +20,36 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // zlib, for gzip-compressed IDX files.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // libpng's full API behind a small C interface (setjmp stays in C). Needs libpng-dev.
+        .target(
+            name: "CPNG",
+            linkerSettings: [.linkedLibrary("png16")]
+        ),
         .target(
             name: "NN",
             dependencies: ["CBLAS"]
+        ),
+        .target(
+            name: "Imaging",
+            dependencies: ["NN", "CZlib", "CPNG"]
+        ),
+        .target(
+            name: "Diffusion",
+            dependencies: ["NN", "Imaging"]
         ),
         .executableTarget(
             name: "diffuse",
             dependencies: [
                 "NN",
+                "Imaging",
+                "Diffusion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +61,14 @@ let package = Package(
         .testTarget(
             name: "NNTests",
             dependencies: ["NN"]
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging", "NN"]
+        ),
+        .testTarget(
+            name: "DiffusionTests",
+            dependencies: ["Diffusion", "Imaging", "NN"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -9,6 +9,7 @@ struct Diffuse: ParsableCommand {
             Train a small U-Net on a folder of images, sample synthetic sets with DDPM, DDIM and \
             faster solvers, compare schedulers, and evaluate quality, diversity and memorization.
             """,
-        version: diffuseVersion
+        version: diffuseVersion,
+        subcommands: [Import.self, DatasetCommand.self]
     )
 }

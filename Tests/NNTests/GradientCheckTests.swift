@@ -57,4 +57,9 @@ final class GradientCheckTests: XCTestCase {
         assertGradientsMatchFiniteDifferences([.randn([3, 4], seed: 29)]) { crossEntropyLoss($0[0], labels: [0, 3, 1]) }
         assertGradientsMatchFiniteDifferences([.randn([3, 4], seed: 30)]) { $0[0].mean() }
     }
+
+    func testPaddingAndEmbedding() {
+        assertGradientsMatchFiniteDifferences([.randn([2, 2, 3, 3], seed: 31)]) { zeroPad($0[0], left: 0, right: 1, top: 2, bottom: 1) }
+        assertGradientsMatchFiniteDifferences([.randn([4, 3], seed: 32)]) { embedding($0[0], indices: [2, 0, 2]) }
+    }
 }

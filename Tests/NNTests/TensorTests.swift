@@ -64,4 +64,15 @@ final class TensorTests: XCTestCase {
         _ = silu(layer(tape.input(.randn([1, 1, 4, 4], seed: 1))))
         XCTAssertEqual(tape.count, 2)
     }
+
+    func testWatchedParametersRecordOpsWithoutTapedInputs() {
+        var seeds = SeedSequence(seed: 4)
+        let table = Embedding(count: 3, dimension: 2, seeds: &seeds)
+        let tape = Tape(watching: table.parameters)
+        let loss = table([2, 2, 0]).mean()
+        tape.backward(from: loss)
+        let sixth: Float = 1 / 6
+        XCTAssertEqual(table.weight.gradient?.scalars, [sixth, sixth, 0, 0, 2 * sixth, 2 * sixth])
+        XCTAssertEqual(tape.count, 0, "backward clears the tape")
+    }
 }

@@ -61,8 +61,8 @@ final class TrainingTests: XCTestCase {
         let input = Tensor.randn([4, 2, 6, 6], seed: 2), target = Tensor.randn([4, 2, 6, 6], seed: 3) * 0.5
 
         func step() -> Float {
-            let tape = Tape()
-            let loss = mseLoss(head(silu(norm(conv(tape.input(input))))), target: target)
+            let tape = Tape(watching: parameters)
+            let loss = mseLoss(head(silu(norm(conv(Variable(input))))), target: target)
             tape.backward(from: loss)
             clipGradientNorm(parameters, maxNorm: 1)
             optimizer.update()

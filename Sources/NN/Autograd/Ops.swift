@@ -28,6 +28,11 @@ extension Variable {
         result(x.value * scale, of: [x]) { g in x.accumulate(g * scale) }
     }
 
+    /// x + shift.
+    public static func + (x: Variable, shift: Float) -> Variable {
+        result(x.value + shift, of: [x]) { g in x.accumulate(g) }
+    }
+
     /// The same elements under another shape.
     public func reshaped(_ shape: [Int]) -> Variable {
         let original = value.shape
@@ -143,4 +148,19 @@ public func mseLoss(_ x: Variable, target: Tensor) -> Variable {
 public func crossEntropyLoss(_ logits: Variable, labels: [Int]) -> Variable {
     let (loss, gradient) = crossEntropyLoss(logits.value, labels: labels)
     return Variable.result(Tensor(shape: [], [loss]), of: [logits]) { g in logits.accumulate(gradient * g.item) }
+}
+
+/// Zero padding of NCHW x on each side.
+public func zeroPad(_ x: Variable, left: Int, right: Int, top: Int, bottom: Int) -> Variable {
+    Variable.result(zeroPadForward(x.value, left: left, right: right, top: top, bottom: bottom), of: [x]) { g in
+        x.accumulate(zeroPadBackward(gradOut: g, left: left, right: right, top: top, bottom: bottom))
+    }
+}
+
+/// Rows `indices` of `table` (V, D), as (indices.count, D).
+public func embedding(_ table: Variable, indices: [Int]) -> Variable {
+    let shape = table.value.shape
+    return Variable.result(embeddingForward(table.value, indices: indices), of: [table]) { g in
+        table.accumulate(embeddingBackward(tableShape: shape, indices: indices, gradOut: g))
+    }
 }

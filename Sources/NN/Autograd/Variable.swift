@@ -1,13 +1,18 @@
 /// Reverse-mode automatic differentiation.
 ///
-/// A training forward pass starts from inputs bound to a `Tape`; every op whose inputs include a
-/// taped variable and something that requires a gradient records how to send its output's
-/// gradient back to its inputs. `Tape.backward(from:)` replays those records in reverse.
+/// A training forward pass starts from a `Tape` watching the model's parameters, with inputs
+/// bound to it; every op whose inputs include a taped variable and something that requires a
+/// gradient records how to send its output's gradient back to its inputs. `Tape.backward(from:)` replays those records in reverse.
 /// Inference uses untaped inputs, so nothing is recorded and no activation is kept.
 public final class Tape {
     private var records: [() -> Void] = []
 
-    public init() {}
+    /// A tape that records every op on `parameters` (a model's, for a training step), including
+    /// ops whose other inputs are untaped, such as an embedding lookup or a layer applied to
+    /// features computed outside the graph. The parameters leave the tape when it is freed.
+    public init(watching parameters: [Variable] = []) {
+        for parameter in parameters { parameter.tape = self }
+    }
 
     /// `tensor` as an input of this tape's computation (data: it needs no gradient itself).
     public func input(_ tensor: Tensor, requiresGradient: Bool = false) -> Variable {

@@ -121,11 +121,11 @@ func writeFileAtomically(to url: URL, _ body: (inout FileSink) throws -> Void) t
         return FileFormatError(path: url.path, reason: "\(what)\(detail)")
     }
     guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-        throw failure("cannot create a temporary file in \(folder.path)")
+        throw failure("cannot be written (cannot create a temporary file in \(folder.path))")
     }
     guard let handle = try? FileHandle(forWritingTo: temporary) else {
         try? FileManager.default.removeItem(at: temporary)
-        throw failure("cannot open a temporary file in \(folder.path)")
+        throw failure("cannot be written (cannot open a temporary file in \(folder.path))")
     }
     var sink = FileSink(handle: handle, path: url.path)
     do {
@@ -199,4 +199,10 @@ struct FileSink {
         }
         used = 0
     }
+}
+
+/// Writes `bytes` to `url` atomically (see `writeFileAtomically`): `url` holds either its old
+/// content or all of `bytes`, never part.
+public func writeAtomically<Bytes: Sequence>(_ bytes: Bytes, to url: URL) throws where Bytes.Element == UInt8 {
+    try writeFileAtomically(to: url) { sink in try sink.write(bytes) }
 }

@@ -116,3 +116,26 @@ extension Tensor {
         return worst
     }
 }
+
+extension Tensor {
+    /// a * x + b * y for tensors of equal shape, in one pass (the shape of a sampler step).
+    public static func combination(_ a: Float, _ x: Tensor, _ b: Float, _ y: Tensor) -> Tensor {
+        precondition(x.shape == y.shape, "shapes \(x.shape) and \(y.shape) differ")
+        var out = Tensor(uninitializedShape: x.shape)
+        let px = x.pointer, py = y.pointer, po = out.mutablePointer()
+        parallelChunks(x.count) { range in
+            for i in range { po[i] = a * px[i] + b * py[i] }
+        }
+        return out
+    }
+
+    /// Every element limited to lower...upper.
+    public func clamped(_ lower: Float, _ upper: Float) -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        let px = pointer, po = out.mutablePointer()
+        parallelChunks(count) { range in
+            for i in range { po[i] = Swift.min(Swift.max(px[i], lower), upper) }
+        }
+        return out
+    }
+}

@@ -63,3 +63,16 @@ public final class GroupNorm: Module {
         groupNorm(x, weight: weight, bias: bias, groups: groups, eps: eps)
     }
 }
+
+/// nn.Embedding: a table of `count` vectors of `dimension`, initialized N(0, 1) as PyTorch does.
+public final class Embedding: Module {
+    public let weight: Variable
+
+    public init(count: Int, dimension: Int, seeds: inout SeedSequence) {
+        weight = .parameter(.randn([count, dimension], seed: seeds.next()))
+    }
+
+    public var namedParameters: [(name: String, parameter: Variable)] { [("weight", weight)] }
+
+    public func callAsFunction(_ indices: [Int]) -> Variable { embedding(weight, indices: indices) }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import NN
+
+/// The PNG files of a folder, found by signature, and their classes, before any decoding.
+///
+/// First-level subfolders are classes, numbered in sorted name order from 0, as torchvision's
+/// ImageFolder numbers them; a folder with no subfolders is one unlabelled set. Files are found
+/// recursively and listed in sorted path order, so the order is the same on every machine.
+public struct ImageFolder: Sendable {
+    public struct File: Sendable {
+        public let url: URL
+        /// The class index, or nil in a flat folder.
+        public let label: Int?
+    }
+
+    public let root: URL
+    /// Class names in label order; empty for a flat folder.
+    public let classNames: [String]
+    public let files: [File]
+    /// Files that are not PNGs (by signature), which are skipped.
+    public let otherFiles: Int
+
+    /// Lists the PNG files under `root`. Throws when the folder is missing, empty, mixes
+    /// top-level images with class folders, or holds no PNG at all.
+    public static func scan(_ root: URL) throws -> ImageFolder {
+        let path = root.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileFormatError(path: path, reason: "no such folder")
+        }
+        guard isDirectory.boolValue else { throw FileFormatError(path: path, reason: "is a file, not a folder of images") }
+        let entries = try contents(of: root)
+        guard !entries.isEmpty else { throw FileFormatError(path: path, reason: "the folder is empty") }
+
+        let subfolders = entries.filter(isFolder).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        let topFiles = entries.filter { !isFolder($0) }
+        var files: [File] = []
+        var other = 0
+        if subfolders.isEmpty {
+            let (pngs, skipped) = try pngFiles(in: topFiles)
+            files = pngs.map { File(url: $0, label: nil) }
+            other = skipped
+        } else {
+            let (topPNGs, topOther) = try pngFiles(in: topFiles)
+            guard topPNGs.isEmpty else {
+                throw FileFormatError(path: topPNGs[0].path, reason: "an image beside class folders: put every image inside a class folder, or use a folder without subfolders")
+            }
+            other = topOther
+            for (label, folder) in subfolders.enumerated() {
+                let (pngs, skipped) = try pngFiles(in: try walk(folder))
+                guard !pngs.isEmpty else {
+                    throw FileFormatError(path: folder.path, reason: "class folder has no PNG images")
+                }
+                files += pngs.map { File(url: $0, label: label) }
+                other += skipped
+            }
+        }
+        guard !files.isEmpty else {
+            throw FileFormatError(path: path, reason: "no PNG images found (\(other) other file\(other == 1 ? "" : "s"))")
+        }
+        return ImageFolder(root: root, classNames: subfolders.map(\.lastPathComponent), files: files, otherFiles: other)
+    }
+
+    private static func isFolder(_ url: URL) -> Bool {
+        (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
+    }
+
+    private static func contents(of folder: URL) throws -> [URL] {
+        do {
+            return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.isDirectoryKey])
+        } catch {
+            throw FileFormatError(path: folder.path, reason: "cannot list the folder (\(error.localizedDescription))")
+        }
+    }
+
+    /// Every file below `folder`, at any depth.
+    private static func walk(_ folder: URL) throws -> [URL] {
+        try contents(of: folder).flatMap { isFolder($0) ? try walk($0) : [$0] }
+    }
+
+    /// The PNGs among `urls` in sorted path order, and how many others there were.
+    private static func pngFiles(in urls: [URL]) throws -> (pngs: [URL], other: Int) {
+        let pngs = urls.filter { PNG.hasSignature($0) }.sorted { $0.path < $1.path }
+        return (pngs, urls.count - pngs.count)
+    }
+}
