@@ -36,6 +36,7 @@ public struct ImageDataset: Sendable {
         precondition(channels == 1 || channels == 3, "channels must be 1 or 3")
         precondition(resolution > 0, "resolution must be positive")
         let listing = try ImageFolder.scan(folder)
+        if let first = listing.mislabelled.first, !skipBad { throw first }
         let files = listing.files
         let imageSize = channels * resolution * resolution
 
@@ -53,7 +54,8 @@ public struct ImageDataset: Sendable {
 
         var pixels = [UInt8]()
         pixels.reserveCapacity(files.count * imageSize)
-        var labels: [Int] = [], paths: [String] = [], skipped: [(String, String)] = []
+        var labels: [Int] = [], paths: [String] = []
+        var skipped = listing.mislabelled.map { ($0.path, $0.reason) }
         var sizes: [String: Int] = [:], kinds: [String: Int] = [:]
         for (file, result) in zip(files, results) {
             switch result! {
@@ -69,7 +71,7 @@ public struct ImageDataset: Sendable {
             }
         }
         guard !paths.isEmpty else {
-            throw FileFormatError(path: folder.path, reason: "none of the \(files.count) PNG files could be decoded")
+            throw FileFormatError(path: folder.path, reason: "none of the \(skipped.count) PNG files could be decoded")
         }
         return ImageDataset(resolution: resolution, channels: channels, classNames: listing.classNames,
                             labels: listing.classNames.isEmpty ? nil : labels, paths: paths, skipped: skipped,

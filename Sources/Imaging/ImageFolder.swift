@@ -19,6 +19,9 @@ public struct ImageFolder: Sendable {
     public let files: [File]
     /// Files that are not PNGs (by signature), which are skipped.
     public let otherFiles: Int
+    /// Files named .png that are not PNGs (empty, or another format): bad input, which the
+    /// dataset reports as an error or, when told to skip bad files, as a warning.
+    public let mislabelled: [FileFormatError]
 
     /// Lists the PNG files under `root`. Throws when the folder is missing, empty, mixes
     /// top-level images with class folders, or holds no PNG at all.
@@ -35,30 +38,29 @@ public struct ImageFolder: Sendable {
         let subfolders = entries.filter(isFolder).sorted { $0.lastPathComponent < $1.lastPathComponent }
         let topFiles = entries.filter { !isFolder($0) }
         var files: [File] = []
-        var other = 0
+        var sorted = sort(topFiles)
         if subfolders.isEmpty {
-            let (pngs, skipped) = try pngFiles(in: topFiles)
-            files = pngs.map { File(url: $0, label: nil) }
-            other = skipped
+            files = sorted.pngs.map { File(url: $0, label: nil) }
         } else {
-            let (topPNGs, topOther) = try pngFiles(in: topFiles)
-            guard topPNGs.isEmpty else {
-                throw FileFormatError(path: topPNGs[0].path, reason: "an image beside class folders: put every image inside a class folder, or use a folder without subfolders")
+            if let stray = sorted.pngs.first ?? sorted.mislabelled.first.map({ URL(fileURLWithPath: $0.path) }) {
+                throw FileFormatError(path: stray.path, reason: "an image beside class folders: put every image inside a class folder, or use a folder without subfolders")
             }
-            other = topOther
             for (label, folder) in subfolders.enumerated() {
-                let (pngs, skipped) = try pngFiles(in: try walk(folder))
-                guard !pngs.isEmpty else {
+                let inside = sort(try walk(folder))
+                guard !inside.pngs.isEmpty || !inside.mislabelled.isEmpty else {
                     throw FileFormatError(path: folder.path, reason: "class folder has no PNG images")
                 }
-                files += pngs.map { File(url: $0, label: label) }
-                other += skipped
+                files += inside.pngs.map { File(url: $0, label: label) }
+                sorted.other += inside.other
+                sorted.mislabelled += inside.mislabelled
             }
         }
-        guard !files.isEmpty else {
+        guard !files.isEmpty || !sorted.mislabelled.isEmpty else {
+            let other = sorted.other
             throw FileFormatError(path: path, reason: "no PNG images found (\(other) other file\(other == 1 ? "" : "s"))")
         }
-        return ImageFolder(root: root, classNames: subfolders.map(\.lastPathComponent), files: files, otherFiles: other)
+        return ImageFolder(root: root, classNames: subfolders.map(\.lastPathComponent), files: files,
+                           otherFiles: sorted.other, mislabelled: sorted.mislabelled)
     }
 
     private static func isFolder(_ url: URL) -> Bool {
@@ -78,9 +80,21 @@ public struct ImageFolder: Sendable {
         try contents(of: folder).flatMap { isFolder($0) ? try walk($0) : [$0] }
     }
 
-    /// The PNGs among `urls` in sorted path order, and how many others there were.
-    private static func pngFiles(in urls: [URL]) throws -> (pngs: [URL], other: Int) {
-        let pngs = urls.filter { PNG.hasSignature($0) }.sorted { $0.path < $1.path }
-        return (pngs, urls.count - pngs.count)
+    /// `urls` sorted into PNGs (by signature, in path order), files named .png that are not
+    /// PNGs, and the count of other files.
+    private static func sort(_ urls: [URL]) -> (pngs: [URL], mislabelled: [FileFormatError], other: Int) {
+        var pngs: [URL] = [], mislabelled: [FileFormatError] = [], other = 0
+        for url in urls.sorted(by: { $0.path < $1.path }) {
+            if PNG.hasSignature(url) {
+                pngs.append(url)
+            } else if url.pathExtension.lowercased() == "png" {
+                let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+                mislabelled.append(FileFormatError(path: url.path, reason: size == 0
+                    ? "is empty (0 bytes)" : "is named .png but is not a PNG (no PNG signature)"))
+            } else {
+                other += 1
+            }
+        }
+        return (pngs, mislabelled, other)
     }
 }

@@ -43,6 +43,6 @@ public enum PNG {
 
     /// Writes `image` to `url` as a PNG file, replacing any file there atomically.
     public static func write(_ image: Image, to url: URL) throws {
-        try writeAtomically(encode(image, path: url.path), to: url)
+        try writeAtomically(encode(image, path: url.path), to: url, durable: false)
     }
 }
