@@ -58,6 +58,11 @@ let package = Package(
             dependencies: ["NN", "CBLAS"],
             path: "Benchmarks/ConvBenchmark"
         ),
+        .executableTarget(
+            name: "dataset-benchmark",
+            dependencies: ["Imaging"],
+            path: "Benchmarks/DatasetBenchmark"
+        ),
         .testTarget(
             name: "NNTests",
             dependencies: ["NN"]

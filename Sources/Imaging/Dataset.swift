@@ -80,9 +80,8 @@ public struct ImageDataset: Sendable {
 
     private static func decode(_ url: URL, channels: Int, resolution: Int) -> Result<(Image, PNGInfo), FileFormatError> {
         do {
-            let info = try PNG.info(of: url)
-            let image = try PNG.read(from: url, channels: channels).fitted(to: resolution)
-            return .success((image, info))
+            let (image, info) = try PNG.readWithInfo(from: url, channels: channels)
+            return .success((image.fitted(to: resolution), info))
         } catch let error as FileFormatError {
             return .failure(error)
         } catch {

@@ -41,6 +41,13 @@ public enum PNG {
         try decode(readWholeFile(url), path: url.path, channels: channels)
     }
 
+    /// As `read`, also returning the file's header, from one read of the file.
+    public static func readWithInfo(from url: URL, channels: Int) throws -> (image: Image, info: PNGInfo) {
+        let bytes = try readWholeFile(url)
+        let info = try PNGInfo(header: Array(bytes.prefix(PNGInfo.headerByteCount)), path: url.path)
+        return (try decode(bytes, path: url.path, channels: channels), info)
+    }
+
     /// Writes `image` to `url` as a PNG file, replacing any file there atomically.
     public static func write(_ image: Image, to url: URL) throws {
         try writeAtomically(encode(image, path: url.path), to: url, durable: false)
