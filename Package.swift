@@ -59,6 +59,11 @@ let package = Package(
             path: "Benchmarks/ConvBenchmark"
         ),
         .executableTarget(
+            name: "unet-benchmark",
+            dependencies: ["Diffusion", "Imaging", "NN"],
+            path: "Benchmarks/UNetBenchmark"
+        ),
+        .executableTarget(
             name: "dataset-benchmark",
             dependencies: ["Imaging"],
             path: "Benchmarks/DatasetBenchmark"

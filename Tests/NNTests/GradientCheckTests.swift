@@ -54,6 +54,7 @@ final class GradientCheckTests: XCTestCase {
         assertGradientsMatchFiniteDifferences([.randn([2, 3, 4], seed: 26)]) { $0[0].permuted([0, 2, 1]).reshaped([2, 12]) * 3 }
         let target = Tensor.randn([2, 3], seed: 27)
         assertGradientsMatchFiniteDifferences([.randn([2, 3], seed: 28)]) { mseLoss($0[0], target: target) }
+        assertGradientsMatchFiniteDifferences([.randn([2, 3], seed: 33)]) { mseLoss($0[0], target: target, sampleWeights: [0.5, 2]) }
         assertGradientsMatchFiniteDifferences([.randn([3, 4], seed: 29)]) { crossEntropyLoss($0[0], labels: [0, 3, 1]) }
         assertGradientsMatchFiniteDifferences([.randn([3, 4], seed: 30)]) { $0[0].mean() }
     }

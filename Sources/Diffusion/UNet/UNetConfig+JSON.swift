@@ -9,7 +9,7 @@ extension UNetConfig {
 
     public init(json data: Data) throws {
         guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
-            throw UNetConfigError(field: "(file)", reason: "is not a JSON object")
+            throw ConfigError(field: "(file)", reason: "is not a JSON object")
         }
         try self.init(dictionary: dict)
     }
@@ -17,20 +17,20 @@ extension UNetConfig {
     init(dictionary d: [String: Any]) throws {
         let reader = ConfigReader(d)
         if let name = try reader.string("_class_name"), name != "UNet2DModel" {
-            throw UNetConfigError(field: "_class_name", reason: "is \(name); only UNet2DModel is supported")
+            throw ConfigError(field: "_class_name", reason: "is \(name); only UNet2DModel is supported")
         }
         let blocks = try reader.intList("block_out_channels") ?? [224, 448, 672, 896]
         let down = try reader.stringList("down_block_types") ?? ["DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"]
         let up = try reader.stringList("up_block_types") ?? ["AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"]
         let downTypes = try down.map { name -> DownBlock in
             guard let type = DownBlock(rawValue: name) else {
-                throw UNetConfigError(field: "down_block_types", reason: "\(name) is not supported (DownBlock2D, AttnDownBlock2D)")
+                throw ConfigError(field: "down_block_types", reason: "\(name) is not supported (DownBlock2D, AttnDownBlock2D)")
             }
             return type
         }
         let upTypes = try up.map { name -> UpBlock in
             guard let type = UpBlock(rawValue: name) else {
-                throw UNetConfigError(field: "up_block_types", reason: "\(name) is not supported (UpBlock2D, AttnUpBlock2D)")
+                throw ConfigError(field: "up_block_types", reason: "\(name) is not supported (UpBlock2D, AttnUpBlock2D)")
             }
             return type
         }
@@ -39,7 +39,7 @@ extension UNetConfig {
         case nil, is NSNull: sampleSize = 32
         case let size as Int: sampleSize = size
         case let sizes as [Int] where sizes.count == 2 && sizes[0] == sizes[1]: sampleSize = sizes[0]
-        default: throw UNetConfigError(field: "sample_size", reason: "must be an integer (square samples)")
+        default: throw ConfigError(field: "sample_size", reason: "must be an integer (square samples)")
         }
         self.init(sampleSize: sampleSize, inChannels: try reader.int("in_channels") ?? 3,
                   outChannels: try reader.int("out_channels") ?? 3, blockOutChannels: blocks,
@@ -47,7 +47,7 @@ extension UNetConfig {
         addAttention = try reader.bool("add_attention") ?? true
         attentionHeadDim = reader.isNull("attention_head_dim") ? nil : try reader.int("attention_head_dim") ?? 8
         guard !reader.isNull("norm_num_groups") else {
-            throw UNetConfigError(field: "norm_num_groups", reason: "null (automatic groups) is not supported; give a number")
+            throw ConfigError(field: "norm_num_groups", reason: "null (automatic groups) is not supported; give a number")
         }
         normNumGroups = try reader.int("norm_num_groups") ?? 32
         normEps = try reader.double("norm_eps") ?? 1e-5
@@ -68,10 +68,10 @@ extension UNetConfig {
         try reader.requireNull("time_embedding_dim")
         try reader.requireNull("class_embed_type")
         if let dropout = try reader.double("dropout"), dropout != 0 {
-            throw UNetConfigError(field: "dropout", reason: "\(dropout) is not supported (only 0)")
+            throw ConfigError(field: "dropout", reason: "\(dropout) is not supported (only 0)")
         }
         if let groups = try reader.int("attn_norm_num_groups"), groups != normNumGroups {
-            throw UNetConfigError(field: "attn_norm_num_groups", reason: "\(groups) is not supported (only null, meaning norm_num_groups)")
+            throw ConfigError(field: "attn_norm_num_groups", reason: "\(groups) is not supported (only null, meaning norm_num_groups)")
         }
         try validate()
     }
@@ -124,7 +124,7 @@ struct ConfigReader {
     /// The value under `key` as T, nil when missing or null, an error when of another type.
     private func value<T>(_ key: String, _ kind: String, _ convert: (Any) -> T?) throws -> T? {
         guard let raw = dict[key], !(raw is NSNull) else { return nil }
-        guard let value = convert(raw) else { throw UNetConfigError(field: key, reason: "must be \(kind), got \(raw)") }
+        guard let value = convert(raw) else { throw ConfigError(field: key, reason: "must be \(kind), got \(raw)") }
         return value
     }
 
@@ -154,6 +154,14 @@ struct ConfigReader {
 
     func stringList(_ key: String) throws -> [String]? { try value(key, "a list of strings") { $0 as? [String] } }
 
+    func doubleList(_ key: String) throws -> [Double]? {
+        try value(key, "a list of numbers") { raw in
+            guard let list = raw as? [Any] else { return nil }
+            let numbers = list.compactMap { Self.isBoolean($0) ? nil : ($0 as? NSNumber)?.doubleValue }
+            return numbers.count == list.count ? numbers : nil
+        }
+    }
+
     func intList(_ key: String) throws -> [Int]? {
         try value(key, "a list of integers") { raw in
             guard let list = raw as? [Any] else { return nil }
@@ -169,13 +177,13 @@ struct ConfigReader {
     /// The key, when present and not null, must equal `expected`.
     func require(_ key: String, _ expected: String) throws {
         if let found = try string(key), found != expected {
-            throw UNetConfigError(field: key, reason: "\(found) is not supported (only \(expected))")
+            throw ConfigError(field: key, reason: "\(found) is not supported (only \(expected))")
         }
     }
 
     func requireNull(_ key: String) throws {
         if let raw = dict[key], !(raw is NSNull) {
-            throw UNetConfigError(field: key, reason: "\(raw) is not supported (only null)")
+            throw ConfigError(field: key, reason: "\(raw) is not supported (only null)")
         }
     }
 }

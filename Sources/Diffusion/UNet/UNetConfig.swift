@@ -41,7 +41,7 @@ public struct UNetConfig: Equatable, Sendable {
 
     /// Checks the structure: matching list lengths, group counts that divide the channels.
     public func validate() throws {
-        func fail(_ field: String, _ reason: String) -> UNetConfigError { UNetConfigError(field: field, reason: reason) }
+        func fail(_ field: String, _ reason: String) -> ConfigError { ConfigError(field: field, reason: reason) }
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
             throw fail("block_out_channels", "needs at least one positive channel count")
         }
@@ -70,9 +70,9 @@ public struct UNetConfig: Equatable, Sendable {
     }
 }
 
-/// A config.json value that is missing, malformed or unsupported.
-public struct UNetConfigError: Error, CustomStringConvertible {
+/// A config.json value that is malformed or unsupported (a UNet's or a scheduler's).
+public struct ConfigError: Error, CustomStringConvertible {
     public let field: String
     public let reason: String
-    public var description: String { "UNet config field \"\(field)\": \(reason)" }
+    public var description: String { "config field \"\(field)\": \(reason)" }
 }

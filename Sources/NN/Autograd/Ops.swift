@@ -138,9 +138,10 @@ public func concatChannels(_ parts: [Variable]) -> Variable {
     }
 }
 
-/// Mean squared error against a constant target, as a one-element variable.
-public func mseLoss(_ x: Variable, target: Tensor) -> Variable {
-    let (loss, gradient) = mseLoss(x.value, target: target)
+/// Mean squared error against a constant target, as a one-element variable; `sampleWeights`
+/// (one per image) weight each image's mean squared error.
+public func mseLoss(_ x: Variable, target: Tensor, sampleWeights: [Float]? = nil) -> Variable {
+    let (loss, gradient) = mseLoss(x.value, target: target, sampleWeights: sampleWeights)
     return Variable.result(Tensor(shape: [], [loss]), of: [x]) { g in x.accumulate(gradient * g.item) }
 }
 

@@ -1,16 +1,26 @@
 import Foundation
 
-/// Mean squared error, mean over all elements; returns the loss and d loss / d x.
-func mseLoss(_ x: Tensor, target: Tensor) -> (loss: Float, gradient: Tensor) {
+/// Mean squared error, mean over all elements; returns the loss and d loss / d x. With
+/// `sampleWeights` (one per row of dimension 0), row i's squared errors count w_i times:
+/// loss = mean_i w_i mean_j (x_ij - t_ij)^2, as min-SNR loss weighting needs.
+func mseLoss(_ x: Tensor, target: Tensor, sampleWeights: [Float]? = nil) -> (loss: Float, gradient: Tensor) {
     precondition(x.shape == target.shape, "mse: \(x.shape) vs \(target.shape)")
+    let rows = sampleWeights?.count ?? 1
+    precondition(sampleWeights == nil || (x.rank > 0 && x.shape[0] == rows), "mse: \(rows) weights for shape \(x.shape)")
     var gradient = Tensor(uninitializedShape: x.shape)
     let px = x.pointer, pt = target.pointer, pg = gradient.mutablePointer()
-    let scale = 2 / Float(max(x.count, 1))
+    let perRow = x.count / max(rows, 1)
     var total = 0.0
-    for i in 0..<x.count {
-        let d = px[i] - pt[i]
-        total += Double(d * d)
-        pg[i] = scale * d
+    for r in 0..<rows {
+        let weight = sampleWeights?[r] ?? 1
+        let scale = 2 * weight / Float(max(x.count, 1))
+        var rowTotal = 0.0
+        for i in (r * perRow)..<((r + 1) * perRow) {
+            let d = px[i] - pt[i]
+            rowTotal += Double(d * d)
+            pg[i] = scale * d
+        }
+        total += Double(weight) * rowTotal
     }
     return (Float(total / Double(max(x.count, 1))), gradient)
 }

@@ -61,8 +61,13 @@ public struct SeedSequence {
 
     public mutating func next() -> UInt64 {
         index += 1
-        // splitmix64 of (base, index): nearby indices give unrelated seeds.
-        var z = base &+ index &* 0x9E37_79B9_7F4A_7C15
+        return SeedSequence.derive(base, index)
+    }
+
+    /// Seed number `index` derived from `seed`: splitmix64 of (seed, index), so nearby indices
+    /// give unrelated seeds. Streams of one run (noise, timesteps, sampler steps) use it.
+    public static func derive(_ seed: UInt64, _ index: UInt64) -> UInt64 {
+        var z = seed &+ index &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -23,6 +23,15 @@ public final class AdamW {
         secondMoments = parameters.map { .zeros($0.value.shape) }
     }
 
+    /// Continues from a saved state: the step count and both moments, one per parameter.
+    public func restore(step: Int, firstMoments: [Tensor], secondMoments: [Tensor]) {
+        precondition(firstMoments.count == parameters.count && secondMoments.count == parameters.count,
+                     "AdamW state for \(firstMoments.count) parameters, optimizer has \(parameters.count)")
+        self.step = step
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+
     /// Updates every parameter that has a gradient, then clears the gradients.
     public func update() {
         step += 1

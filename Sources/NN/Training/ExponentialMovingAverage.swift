@@ -22,6 +22,13 @@ public final class ExponentialMovingAverage {
         (self.useWarmup, self.invGamma, self.power) = (useWarmup, invGamma, power)
     }
 
+    /// Continues from a saved state: the averages and the number of updates made.
+    public func restore(averages: [Tensor], updates: Int) {
+        precondition(averages.count == self.averages.count, "EMA state for \(averages.count) parameters, tracking \(self.averages.count)")
+        self.averages = averages
+        self.updates = updates
+    }
+
     /// The decay of update number `n`.
     public func decay(atUpdate n: Int) -> Float {
         let s = Float(max(0, n - updateAfterStep - 1))

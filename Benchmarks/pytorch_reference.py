@@ -1,0 +1,388 @@
+"""PyTorch reference numbers for Diffuse's U-Net presets, measured with diffusers' UNet2DModel on
+the CPU, to compare against `diffuse` on the same machine.
+
+For each preset (tiny, small) and case (32x32 RGB, 28x28 gray) it builds the UNet2DModel config
+that Diffuse's `UNetPreset.config(resolution:channels:)` builds (three levels, attention at the
+lowest one and in the mid block, 32 norm groups, 8 channels per attention head, SiLU) and measures:
+
+  train_images_per_s   batch / median time of one training step. A step draws x0 uniform in
+                       [-1, 1), Gaussian noise and timesteps in [0, 1000), noises x0 with
+                       DDPMScheduler.add_noise (linear betas 1e-4..0.02), runs the forward pass,
+                       the MSE loss against the noise and the backward pass, clips the gradient
+                       norm to 1.0, takes an AdamW step (lr 1e-4, betas (0.95, 0.999), weight
+                       decay 1e-6, PyTorch's default implementation) and zeroes the gradients
+                       (set_to_none). train_step_s is that median time.
+  forward_s            median time of one forward pass of a batch under torch.no_grad().
+  ddim50_images_per_s  batch / median time of a whole 50-step DDIM sampling loop (diffusers'
+                       DDIMScheduler, default config, eta 0) under torch.no_grad():
+                       unet(x, t).sample then scheduler.step(...).prev_sample, 50 times.
+  peak_memory_mb       peak resident set of a fresh process (this script re-run with a hidden
+                       flag) after building the model and optimizer and taking 3 training steps:
+                       resource.getrusage(RUSAGE_SELF).ru_maxrss, so it includes the Python
+                       interpreter, torch, diffusers and their libraries, the parameters,
+                       gradients, AdamW state, activations kept for backward and the
+                       allocator's caches. baseline_memory_mb is the same reading just before
+                       the first step (interpreter + libraries + model + empty optimizer);
+                       peak - baseline is roughly what training itself adds. MB here is 2^20 bytes.
+  forward_gflop,       FLOPs of one forward pass and of one training step's forward + loss +
+  train_step_gflop     backward, counted by torch.utils.flop_counter.FlopCounterMode (convs,
+                       matmuls and attention at 2 flops per multiply-add; elementwise work,
+                       normalisation and the optimizer are not counted).
+  *_gflops_per_s       those counts divided by train_step_s and forward_s.
+
+Each timing is the median of --repeats runs after one warm-up run (the DDIM loop: --ddim-repeats
+runs after a warm-up of two sampling steps), timed with time.perf_counter. PyTorch runs with
+torch.set_num_threads(--threads), 2 by default. Random inputs are seeded, so FLOP counts and
+parameter counts are exact; times are as noisy as the machine.
+
+    ../venv/bin/python Benchmarks/pytorch_reference.py [--presets tiny,small] [--cases 32x3,28x1]
+        [--batch 64] [--repeats 5] [--ddim-repeats 2] [--threads 2] [--json FILE]
+        [--skip-ddim] [--skip-memory]
+
+Prints a table on stdout (progress on stderr); with --json FILE also writes
+{"machine": {...}, "settings": {...}, "cases": [{...one object per preset and case...}]}.
+"""
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+from torch.utils.flop_counter import FlopCounterMode
+
+PRESETS = {
+    "tiny": {"block_out_channels": (32, 64, 64), "layers_per_block": 1},
+    "small": {"block_out_channels": (64, 128, 128), "layers_per_block": 2},
+}
+DDIM_STEPS = 50
+MEMORY_STEPS = 3
+MEMORY_PROBE_FLAG = "--memory-probe"  # hidden: PRESET:RESOLUTION:CHANNELS, run in a child process
+
+
+# ---------------------------------------------------------------------------------------------
+# Model, optimizer and one training step
+
+
+def build_unet(preset, resolution, channels):
+    """The UNet2DModel matching Diffuse's preset (diffusers' defaults for everything else)."""
+    return UNet2DModel(
+        sample_size=resolution,
+        in_channels=channels,
+        out_channels=channels,
+        down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
+        up_block_types=("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"),
+        norm_num_groups=32,
+        attention_head_dim=8,
+        act_fn="silu",
+        **PRESETS[preset],
+    )
+
+
+def build_optimizer(unet):
+    return torch.optim.AdamW(unet.parameters(), lr=1e-4, betas=(0.95, 0.999), weight_decay=1e-6)
+
+
+def parameter_count(unet):
+    return sum(p.numel() for p in unet.parameters())
+
+
+def loss_and_backward(unet, noise_scheduler, batch, channels, resolution):
+    """Random x0, noise and timesteps, DDPM noising, forward, MSE against the noise, backward."""
+    x0 = torch.rand(batch, channels, resolution, resolution) * 2 - 1
+    noise = torch.randn_like(x0)
+    timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (batch,))
+    noisy = noise_scheduler.add_noise(x0, noise, timesteps)
+    loss = F.mse_loss(unet(noisy, timesteps).sample, noise)
+    loss.backward()
+    return loss
+
+
+def train_step(unet, optimizer, noise_scheduler, batch, channels, resolution):
+    loss_and_backward(unet, noise_scheduler, batch, channels, resolution)
+    torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def median_seconds(run, repeats, warmup=None):
+    """Median wall time of `run()` over `repeats` calls, after `warmup()` (default: one `run()`)."""
+    (warmup or run)()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_training(unet, batch, channels, resolution, repeats):
+    unet.train()
+    optimizer = build_optimizer(unet)
+    noise_scheduler = DDPMScheduler()
+    return median_seconds(lambda: train_step(unet, optimizer, noise_scheduler, batch, channels, resolution), repeats)
+
+
+def measure_forward(unet, batch, channels, resolution, repeats):
+    unet.eval()
+    x = torch.randn(batch, channels, resolution, resolution)
+    timesteps = torch.randint(0, 1000, (batch,))
+    with torch.no_grad():
+        return median_seconds(lambda: unet(x, timesteps).sample, repeats)
+
+
+def ddim_sample(unet, scheduler, x, steps):
+    """`steps` DDIM steps from x (the scheduler's timesteps must be set); returns the result."""
+    for t in scheduler.timesteps[:steps]:
+        x = scheduler.step(unet(x, t).sample, t, x).prev_sample
+    return x
+
+
+def measure_ddim(unet, batch, channels, resolution, repeats):
+    unet.eval()
+    scheduler = DDIMScheduler()
+    scheduler.set_timesteps(DDIM_STEPS)
+    x = torch.randn(batch, channels, resolution, resolution)
+    with torch.no_grad():
+        return median_seconds(lambda: ddim_sample(unet, scheduler, x, DDIM_STEPS), repeats,
+                              warmup=lambda: ddim_sample(unet, scheduler, x, 2))
+
+
+def count_flops(run):
+    with FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_total_flops()
+
+
+def measure_flops(unet, batch, channels, resolution):
+    """(forward FLOPs, training step FLOPs) for one batch."""
+    unet.eval()
+    x = torch.randn(batch, channels, resolution, resolution)
+    timesteps = torch.randint(0, 1000, (batch,))
+    with torch.no_grad():
+        forward = count_flops(lambda: unet(x, timesteps))
+    unet.train()
+    noise_scheduler = DDPMScheduler()
+    train = count_flops(lambda: loss_and_backward(unet, noise_scheduler, batch, channels, resolution))
+    unet.zero_grad(set_to_none=True)
+    return forward, train
+
+
+def max_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def memory_probe(spec, batch, threads):
+    """Child process: print {"baseline_memory_mb", "peak_memory_mb"} for a few training steps."""
+    preset, resolution, channels = spec.split(":")
+    resolution, channels = int(resolution), int(channels)
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    unet = build_unet(preset, resolution, channels)
+    unet.train()
+    optimizer = build_optimizer(unet)
+    noise_scheduler = DDPMScheduler()
+    baseline = max_rss_mb()
+    for _ in range(MEMORY_STEPS):
+        train_step(unet, optimizer, noise_scheduler, batch, channels, resolution)
+    print(json.dumps({"baseline_memory_mb": baseline, "peak_memory_mb": max_rss_mb()}))
+
+
+def measure_memory(preset, resolution, channels, batch, threads):
+    """Runs `memory_probe` in a fresh interpreter so earlier cases do not raise its peak."""
+    command = [sys.executable, os.path.abspath(__file__), MEMORY_PROBE_FLAG, f"{preset}:{resolution}:{channels}",
+               "--batch", str(batch), "--threads", str(threads)]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# One case, the machine, the report
+
+
+def measure_case(preset, resolution, channels, args):
+    torch.manual_seed(0)
+    unet = build_unet(preset, resolution, channels)
+    case = {"preset": preset, "resolution": resolution, "channels": channels, "batch": args.batch,
+            "parameters": parameter_count(unet)}
+    label = f"{preset} {resolution}x{resolution}x{channels}"
+
+    progress(f"{label}: flops")
+    forward_flops, train_flops = measure_flops(unet, args.batch, channels, resolution)
+    progress(f"{label}: training")
+    step = measure_training(unet, args.batch, channels, resolution, args.repeats)
+    progress(f"{label}: forward")
+    forward = measure_forward(unet, args.batch, channels, resolution, args.repeats)
+    ddim = None
+    if not args.skip_ddim:
+        progress(f"{label}: DDIM {DDIM_STEPS} steps")
+        ddim = measure_ddim(unet, args.batch, channels, resolution, args.ddim_repeats)
+    memory = {"peak_memory_mb": None, "baseline_memory_mb": None}
+    if not args.skip_memory:
+        progress(f"{label}: memory (child process)")
+        del unet
+        gc.collect()
+        memory = measure_memory(preset, resolution, channels, args.batch, args.threads)
+
+    case.update({
+        "train_images_per_s": args.batch / step,
+        "train_step_s": step,
+        "forward_s": forward,
+        "ddim50_images_per_s": None if ddim is None else args.batch / ddim,
+        "peak_memory_mb": memory["peak_memory_mb"],
+        "baseline_memory_mb": memory["baseline_memory_mb"],
+        "forward_gflop": forward_flops / 1e9,
+        "train_step_gflop": train_flops / 1e9,
+        "train_gflops_per_s": train_flops / 1e9 / step,
+        "forward_gflops_per_s": forward_flops / 1e9 / forward,
+    })
+    return case
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return platform.processor() or None
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    name = fields.get("model name")
+    family, model = fields.get("cpu family"), fields.get("model")
+    return f"{name} (family {family}, model {model})" if family and model else name
+
+
+def build_setting(key):
+    """A value from the `Build settings` line of torch.__config__.show(), e.g. BLAS_INFO."""
+    for part in torch.__config__.show().replace("\n", ",").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == key:
+            return value
+    return None
+
+
+def machine_info(threads):
+    import diffusers
+    import numpy
+    return {
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "threads": threads,
+        "interop_threads": torch.get_num_interop_threads(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "blas": build_setting("BLAS_INFO"),
+        "mkl": torch.backends.mkl.is_available(),
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "parallel_backend": next((line.split(":", 1)[1].strip() for line in torch.__config__.parallel_info().splitlines()
+                                  if line.startswith("ATen parallel backend")), None),
+        "environment": {k: os.environ.get(k) for k in
+                        ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")},
+    }
+
+
+def format_value(value, digits):
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_table(cases):
+    columns = [("preset", "preset", None), ("case", None, None), ("params", "parameters", 0),
+               ("train img/s", "train_images_per_s", 1), ("step s", "train_step_s", 3),
+               ("fwd s", "forward_s", 3), ("ddim50 img/s", "ddim50_images_per_s", 2),
+               ("peak MB", "peak_memory_mb", 0), ("base MB", "baseline_memory_mb", 0),
+               ("fwd GFLOP", "forward_gflop", 2), ("train GFLOP", "train_step_gflop", 2),
+               ("train GFLOP/s", "train_gflops_per_s", 1), ("fwd GFLOP/s", "forward_gflops_per_s", 1)]
+    rows = [[title for title, _, _ in columns]]
+    for case in cases:
+        row = []
+        for title, key, digits in columns:
+            if key is None:
+                row.append(f"{case['resolution']}x{case['resolution']}x{case['channels']}")
+            elif digits is None:
+                row.append(str(case[key]))
+            else:
+                row.append(format_value(case[key], digits))
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_cases(text):
+    """'32x3,28x1' -> [(32, 3), (28, 1)]"""
+    cases = []
+    for item in text.split(","):
+        resolution, channels = item.lower().split("x")
+        cases.append((int(resolution), int(channels)))
+    return cases
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--presets", default="tiny,small", help="comma-separated: tiny, small")
+    parser.add_argument("--cases", default="32x3,28x1", help="comma-separated RESOLUTIONxCHANNELS")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of training and forward")
+    parser.add_argument("--ddim-repeats", type=int, default=2, help="timed 50-step DDIM loops")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--skip-ddim", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(MEMORY_PROBE_FLAG, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    unknown = [p for p in args.presets if p not in PRESETS]
+    if unknown:
+        parser.error(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
+    try:
+        args.cases = parse_cases(args.cases)
+    except ValueError:
+        parser.error("--cases takes RESOLUTIONxCHANNELS items, e.g. 32x3,28x1")
+    return args
+
+
+def main():
+    args = parse_arguments()
+    if args.memory_probe:
+        memory_probe(args.memory_probe, args.batch, args.threads)
+        return
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    cases = [measure_case(preset, resolution, channels, args)
+             for preset in args.presets for resolution, channels in args.cases]
+    progress(f"total {time.perf_counter() - started:.0f} s")
+
+    machine = machine_info(args.threads)
+    print(f"torch {machine['torch']}, diffusers {machine['diffusers']}, {args.threads} threads, "
+          f"{machine['cpu_model']}, BLAS {machine['blas']}, batch {args.batch}, "
+          f"median of {args.repeats} (DDIM: {args.ddim_repeats})")
+    print_table(cases)
+    if args.json:
+        settings = {"batch": args.batch, "repeats": args.repeats, "ddim_repeats": args.ddim_repeats,
+                    "ddim_steps": DDIM_STEPS, "memory_steps": MEMORY_STEPS}
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine, "settings": settings, "cases": cases}, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+import Foundation
+import NN
+
+/// A model folder in diffusers' pipeline layout:
+///
+///     model_index.json                         pipeline class and components
+///     unet/config.json                         UNet2DModel config
+///     unet/diffusion_pytorch_model.safetensors weights (ours: the EMA weights)
+///     scheduler/scheduler_config.json          the training noise schedule and sampler settings
+///     class_names.json                         ours, for class-conditional models
+///     training_state/                          ours, for resuming training
+///
+/// A folder written by diffusers' `save_pretrained` (DDPMPipeline, DDIMPipeline) loads here,
+/// and diffusers loads ours (it ignores class_names.json and training_state/).
+public struct ModelFolder {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url }
+
+    var modelIndex: URL { url.appendingPathComponent("model_index.json") }
+    var unetConfig: URL { url.appendingPathComponent("unet/config.json") }
+    var unetWeights: URL { url.appendingPathComponent("unet/diffusion_pytorch_model.safetensors") }
+    var schedulerConfig: URL { url.appendingPathComponent("scheduler/scheduler_config.json") }
+    var classNamesFile: URL { url.appendingPathComponent("class_names.json") }
+    public var trainingState: URL { url.appendingPathComponent("training_state") }
+
+    /// Whether the folder has a model (its U-Net config).
+    public var exists: Bool { FileManager.default.fileExists(atPath: unetConfig.path) }
+
+    /// Reads the U-Net (config and weights), the scheduler config and the class names.
+    public func load() throws -> (unet: UNet2DModel, scheduler: SchedulerConfig, classNames: [String]) {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw FileFormatError(path: url.path, reason: "no such model folder")
+        }
+        guard FileManager.default.fileExists(atPath: unetConfig.path) else {
+            throw FileFormatError(path: unetConfig.path, reason: "missing: a model folder holds unet/config.json (diffusers' pipeline layout)")
+        }
+        let config: UNetConfig
+        do {
+            config = try UNetConfig(json: try readData(unetConfig))
+        } catch let error as ConfigError {
+            throw FileFormatError(path: unetConfig.path, reason: error.description)
+        }
+        guard FileManager.default.fileExists(atPath: unetWeights.path) else {
+            let hasBin = FileManager.default.fileExists(atPath: url.appendingPathComponent("unet/diffusion_pytorch_model.bin").path)
+            throw FileFormatError(path: unetWeights.path, reason: hasBin
+                ? "missing; only safetensors weights are read (save with safe_serialization=True)"
+                : "missing: the U-Net weights")
+        }
+        let unet = try UNet2DModel(config: config)
+        do {
+            try unet.load(stateDict: try SafeTensors.read(from: unetWeights).tensors)
+        } catch let error as StateDictError {
+            throw FileFormatError(path: unetWeights.path, reason: "does not fit unet/config.json: \(error)")
+        }
+        let scheduler = FileManager.default.fileExists(atPath: schedulerConfig.path)
+            ? try SchedulerConfig(json: try readData(schedulerConfig), path: schedulerConfig.path)
+            : SchedulerConfig()
+        var classNames: [String] = []
+        if FileManager.default.fileExists(atPath: classNamesFile.path) {
+            guard let names = try? JSONSerialization.jsonObject(with: try readData(classNamesFile)) as? [String] else {
+                throw FileFormatError(path: classNamesFile.path, reason: "must be a JSON list of strings")
+            }
+            classNames = names
+        }
+        return (unet, scheduler, classNames)
+    }
+
+    /// Writes the pipeline files: configs, `weights` as the U-Net's weights, class names. Each
+    /// file is replaced atomically.
+    public func save(unetConfig config: UNetConfig, weights: [String: Tensor], scheduler: SchedulerConfig,
+                     classNames: [String], pipelineClass: String = "DDPMPipeline") throws {
+        for folder in ["unet", "scheduler"] {
+            try FileManager.default.createDirectory(at: url.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        let index: [String: Any] = [
+            "_class_name": pipelineClass, "_diffusers_version": UNetConfig.diffusersVersion,
+            "scheduler": ["diffusers", scheduler.className ?? "DDPMScheduler"], "unet": ["diffusers", "UNet2DModel"],
+        ]
+        try writeAtomically(try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys]), to: modelIndex)
+        try writeAtomically(try config.jsonData(), to: unetConfig)
+        try writeAtomically(try scheduler.jsonData(), to: schedulerConfig)
+        try SafeTensors.write(weights, metadata: ["format": "pt"], to: unetWeights)
+        if !classNames.isEmpty {
+            try writeAtomically(try JSONSerialization.data(withJSONObject: classNames, options: [.prettyPrinted]), to: classNamesFile)
+        }
+    }
+
+    private func readData(_ file: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: file)
+        } catch {
+            throw FileFormatError(path: file.path, reason: "cannot be read (\(error.localizedDescription))")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import NN
+
+/// Checkpoints of a training run. The pipeline files get the EMA weights (what sampling uses);
+/// `training_state/state.safetensors` gets everything a resume needs in one file, written
+/// atomically: raw weights, EMA averages, AdamW's moments, the step, and the options. The
+/// random state needs no saving: every random choice is a function of (seed, step).
+extension Trainer {
+    static let stateFormat = "diffuse-training-state/1"
+
+    private static func stateFile(_ folder: ModelFolder) -> URL {
+        folder.trainingState.appendingPathComponent("state.safetensors")
+    }
+
+    /// Writes the training state, then the pipeline folder with the EMA weights.
+    public func saveCheckpoint(to folder: ModelFolder, classNames: [String]) throws {
+        try FileManager.default.createDirectory(at: folder.trainingState, withIntermediateDirectories: true)
+        var tensors: [String: Tensor] = [:]
+        for (i, (name, parameter)) in unet.namedParameters.enumerated() {
+            tensors["model/\(name)"] = parameter.value
+            tensors["ema/\(name)"] = ema.averages[i]
+            tensors["adam_m/\(name)"] = optimizer.firstMoments[i]
+            tensors["adam_v/\(name)"] = optimizer.secondMoments[i]
+        }
+        let metadata = [
+            "format": Self.stateFormat,
+            "step": String(step),
+            "adam_step": String(optimizer.step),
+            "ema_updates": String(ema.updates),
+            "options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self),
+            "unet_config": String(decoding: try unet.config.jsonData(), as: UTF8.self),
+        ]
+        try SafeTensors.write(tensors, metadata: metadata, to: Self.stateFile(folder))
+        try folder.save(unetConfig: unet.config, weights: emaWeights, scheduler: schedulerConfig, classNames: classNames)
+    }
+
+    /// The options and U-Net config of the run whose state is in `folder`.
+    public static func savedRun(in folder: ModelFolder) throws -> (options: TrainingOptions, unet: UNetConfig) {
+        let file = stateFile(folder)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw FileFormatError(path: file.path, reason: "missing: nothing to resume (train without --resume to start)")
+        }
+        let state = try SafeTensors.read(from: file)
+        return try parseRun(state, path: file.path)
+    }
+
+    private static func parseRun(_ state: SafeTensorsFile, path: String) throws -> (options: TrainingOptions, unet: UNetConfig) {
+        guard state.metadata["format"] == stateFormat else {
+            throw FileFormatError(path: path, reason: "is not a Diffuse training state (\(stateFormat))")
+        }
+        guard let optionsJSON = state.metadata["options"], let unetJSON = state.metadata["unet_config"],
+              let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(optionsJSON.utf8)) else {
+            throw FileFormatError(path: path, reason: "lacks the run's options or U-Net config")
+        }
+        do {
+            return (options, try UNetConfig(json: Data(unetJSON.utf8)))
+        } catch {
+            throw FileFormatError(path: path, reason: "U-Net config: \(error)")
+        }
+    }
+
+    /// Continues from the state in `folder`: weights, EMA, AdamW and the step count. Everything
+    /// is read and checked before anything changes.
+    public func restore(from folder: ModelFolder) throws {
+        let file = Self.stateFile(folder)
+        let state = try SafeTensors.read(from: file)
+        _ = try Self.parseRun(state, path: file.path)
+        guard let savedStep = state.metadata["step"].flatMap(Int.init),
+              let adamStep = state.metadata["adam_step"].flatMap(Int.init),
+              let emaUpdates = state.metadata["ema_updates"].flatMap(Int.init) else {
+            throw FileFormatError(path: file.path, reason: "lacks the step counts")
+        }
+        let named = unet.namedParameters
+        func tensors(_ prefix: String) throws -> [Tensor] {
+            try named.map { name, parameter in
+                guard let tensor = state["\(prefix)/\(name)"], tensor.shape == parameter.value.shape else {
+                    throw FileFormatError(path: file.path, reason: "\(prefix)/\(name) is missing or has the wrong shape")
+                }
+                return tensor
+            }
+        }
+        let (model, averages) = (try tensors("model"), try tensors("ema"))
+        let (first, second) = (try tensors("adam_m"), try tensors("adam_v"))
+        for ((_, parameter), value) in zip(named, model) { parameter.value = value }
+        ema.restore(averages: averages, updates: emaUpdates)
+        optimizer.restore(step: adamStep, firstMoments: first, secondMoments: second)
+        step = savedStep
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Imaging
+import NN
+
+/// One training run of a U-Net on an image dataset (the recipe of diffusers' unconditional
+/// training example): each step takes a shuffled batch, noises it at uniformly drawn timesteps,
+/// regresses the U-Net's prediction onto the target of the prediction type (MSE, optionally
+/// min-SNR weighted), clips the gradient norm, steps AdamW under a warm-up + cosine learning
+/// rate, and updates the EMA of the weights.
+///
+/// Every random choice of step s (batch order, flips, timesteps, noise) is a pure function of
+/// (seed, s), so a run resumed from a checkpoint at step s continues exactly as if it had never
+/// stopped.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let unet: UNet2DModel
+    public let dataset: ImageDataset
+    public let schedule: NoiseSchedule
+    public let prediction: PredictionType
+    let parameters: [Variable]
+    let optimizer: AdamW
+    let ema: ExponentialMovingAverage
+    let sampler: BatchSampler
+    /// Steps completed.
+    public internal(set) var step = 0
+
+    /// Seeds of the run's random streams, derived from the run's seed.
+    private enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3 }
+
+    public init(unet: UNet2DModel, dataset: ImageDataset, options: TrainingOptions) throws {
+        self.options = options
+        self.unet = unet
+        self.dataset = dataset
+        var config = SchedulerConfig()
+        config.numTrainTimesteps = options.trainTimesteps
+        config.betaSchedule = options.betaSchedule
+        config.predictionType = options.predictionType
+        schedule = try config.noiseSchedule()
+        prediction = try config.prediction()
+        parameters = unet.parameters
+        optimizer = AdamW(parameters: parameters, learningRate: options.learningRate, beta1: options.adamBeta1,
+                          beta2: options.adamBeta2, eps: options.adamEps, weightDecay: options.weightDecay)
+        ema = ExponentialMovingAverage(parameters: parameters, maxDecay: options.emaMaxDecay, useWarmup: true,
+                                       invGamma: options.emaInvGamma, power: options.emaPower)
+        sampler = BatchSampler(count: dataset.count, batchSize: options.batchSize,
+                               seed: SeedSequence.derive(options.seed, Stream.batches.rawValue), randomFlip: options.randomFlip)
+    }
+
+    /// The scheduler config a model trained this way is saved with.
+    public var schedulerConfig: SchedulerConfig {
+        var config = SchedulerConfig()
+        config.className = "DDPMScheduler"
+        config.numTrainTimesteps = options.trainTimesteps
+        config.betaStart = 1e-4
+        config.betaEnd = 0.02
+        config.betaSchedule = options.betaSchedule
+        config.predictionType = options.predictionType
+        config.clipSample = true
+        config.varianceType = "fixed_small"
+        config.timestepSpacing = "leading"
+        config.stepsOffset = 0
+        return config
+    }
+
+    /// The EMA weights under the U-Net's parameter names.
+    public var emaWeights: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: zip(unet.namedParameters.map(\.name), ema.averages))
+    }
+
+    /// Runs step `step` and returns its loss; throws when the loss is not finite (nothing is
+    /// updated then).
+    @discardableResult
+    public func trainStep() throws -> Float {
+        let (indices, flips) = sampler.batch(step)
+        let x0 = dataset.batch(indices, flips: flips)
+        let n = indices.count
+        let imageSize = x0.count / n
+        let timestepWords = Philox(seed: SeedSequence.derive(options.seed, Stream.timesteps.rawValue))
+        let timesteps = (0..<n).map { i in
+            Int((UInt64(timestepWords.block(UInt64(step * options.batchSize + i))[0]) * UInt64(schedule.trainTimesteps)) >> 32)
+        }
+        let noise = Tensor.randn(x0.shape, seed: SeedSequence.derive(options.seed, Stream.noise.rawValue),
+                                 offset: step * options.batchSize * imageSize)
+        let alphas = timesteps.map { schedule.alphasCumprod[$0] }
+        // x_t = sqrt(a) x0 + sqrt(1 - a) eps (Ho et al. 2020, eq. 4).
+        let noisy = perImageCombination(alphas.map { $0.squareRoot() }, x0, alphas.map { (1 - $0).squareRoot() }, noise)
+        let target = prediction.target(x0: x0, noise: noise, alphasCumprod: alphas)
+        let labels = unet.config.numClassEmbeds == nil ? nil : dataset.labels.map { all in indices.map { all[$0] } }
+
+        let tape = Tape(watching: parameters)
+        let output = unet(Variable(noisy), timesteps: timesteps.map(Float.init), classLabels: labels)
+        let loss = mseLoss(output, target: target, sampleWeights: options.minSNRGamma.map { minSNRWeights(alphas, gamma: $0) })
+        let value = loss.value.item
+        guard value.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: step + 1, loss: value)
+        }
+        tape.backward(from: loss)
+        clipGradientNorm(parameters, maxNorm: options.gradientClip)
+        optimizer.learningRate = options.learningRate(atStep: step)
+        optimizer.update()
+        ema.update(parameters)
+        step += 1
+        return value
+    }
+
+    /// Min-SNR-gamma weights (Hang et al. 2023) as diffusers' training scripts compute them:
+    /// min(SNR, gamma), divided by SNR for epsilon and by SNR + 1 for v prediction.
+    private func minSNRWeights(_ alphas: [Float], gamma: Float) -> [Float] {
+        alphas.map { a in
+            let snr = a / (1 - a)
+            let clipped = min(snr, gamma)
+            switch prediction {
+            case .epsilon: return clipped / snr
+            case .vPrediction: return clipped / (snr + 1)
+            case .sample: return clipped
+            }
+        }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(step: Int, loss: Float)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(step, loss):
+            return "the loss became \(loss) at step \(step); training stopped (the last checkpoint is kept). Try a lower --learning-rate."
+        }
+    }
+}

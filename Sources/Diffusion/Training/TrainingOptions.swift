@@ -1,0 +1,42 @@
+import Foundation
+
+/// Everything that determines a training run, saved with its checkpoints so that a resumed run
+/// continues the same run.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var data: String
+    public var resolution: Int
+    public var channels: Int
+    /// The total number of optimizer steps (a resumed run stops here too).
+    public var steps: Int
+    public var batchSize: Int = 64
+    public var learningRate: Double = 1e-4
+    public var warmupSteps: Int = 500
+    public var adamBeta1: Double = 0.95
+    public var adamBeta2: Double = 0.999
+    public var adamEps: Double = 1e-8
+    public var weightDecay: Double = 1e-6
+    public var gradientClip: Float = 1
+    public var emaMaxDecay: Float = 0.9999
+    public var emaInvGamma: Float = 1
+    public var emaPower: Float = 0.75
+    public var predictionType: String = "epsilon"
+    public var betaSchedule: String = "linear"
+    public var trainTimesteps: Int = 1000
+    /// Min-SNR loss weighting (Hang et al. 2023) with this gamma; nil for plain MSE.
+    public var minSNRGamma: Float?
+    public var randomFlip: Bool = false
+    public var seed: UInt64 = 0
+    public var skipBad: Bool = false
+
+    public init(data: String, resolution: Int, channels: Int, steps: Int) {
+        (self.data, self.resolution, self.channels, self.steps) = (data, resolution, channels, steps)
+    }
+
+    /// The learning rate of step `step` (0-based): linear warm-up from 0, then a half cosine
+    /// down to 0 at the last step, as diffusers' get_cosine_schedule_with_warmup.
+    public func learningRate(atStep step: Int) -> Double {
+        if step < warmupSteps { return learningRate * Double(step) / Double(max(1, warmupSteps)) }
+        let progress = Double(step - warmupSteps) / Double(max(1, steps - warmupSteps))
+        return learningRate * max(0, 0.5 * (1 + cos(Double.pi * progress)))
+    }
+}

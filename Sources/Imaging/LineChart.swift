@@ -1,0 +1,108 @@
+import Foundation
+
+/// A self-contained SVG line chart: axes with round-number ticks, one polyline per series, a
+/// legend. Used for loss curves and report charts; any browser or image viewer shows it.
+public struct LineChart {
+    public struct Series {
+        public let name: String
+        public let points: [(x: Double, y: Double)]
+        public init(name: String, points: [(x: Double, y: Double)]) { (self.name, self.points) = (name, points) }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    /// Plot y on a log10 scale (losses span decades).
+    public var logY = false
+    public var width = 720
+    public var height = 420
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false) {
+        (self.title, self.xLabel, self.yLabel, self.series, self.logY) = (title, xLabel, yLabel, series, logY)
+    }
+
+    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+    public func svg() -> String {
+        let margin = (left: 70.0, right: 20.0, top: 40.0, bottom: 50.0)
+        let plotWidth = Double(width) - margin.left - margin.right
+        let plotHeight = Double(height) - margin.top - margin.bottom
+        let transform: (Double) -> Double = logY ? { log10(max($0, 1e-12)) } : { $0 }
+        let all = series.flatMap(\.points).filter { $0.y.isFinite && (!logY || $0.y > 0) }
+        let xs = all.map(\.x), ys = all.map { transform($0.y) }
+        var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
+        var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
+        if xMax <= xMin { xMax = xMin + 1 }
+        if yMax <= yMin { (yMin, yMax) = (yMin - 0.5, yMax + 0.5) }
+        func px(_ x: Double) -> Double { margin.left + (x - xMin) / (xMax - xMin) * plotWidth }
+        func py(_ y: Double) -> Double { margin.top + (1 - (transform(y) - yMin) / (yMax - yMin)) * plotHeight }
+
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">\(escape(title))</text>
+
+            """
+        // Axes and ticks.
+        svg += line(margin.left, margin.top + plotHeight, margin.left + plotWidth, margin.top + plotHeight, "#333")
+        svg += line(margin.left, margin.top, margin.left, margin.top + plotHeight, "#333")
+        for x in Self.ticks(xMin, xMax) {
+            svg += line(px(x), margin.top + plotHeight, px(x), margin.top + plotHeight + 5, "#333")
+            svg += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(margin.top + plotHeight + 18))\" text-anchor=\"middle\">\(Self.label(x))</text>\n"
+        }
+        for t in Self.ticks(yMin, yMax) {
+            let value = logY ? pow(10, t) : t
+            let y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotHeight
+            svg += line(margin.left - 5, y, margin.left + plotWidth, y, "#ddd")
+            svg += "<text x=\"\(fmt(margin.left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(Self.label(value))</text>\n"
+        }
+        svg += "<text x=\"\(fmt(margin.left + plotWidth / 2))\" y=\"\(height - 12)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        svg += "<text transform=\"translate(16 \(fmt(margin.top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        // Series and legend.
+        for (i, s) in series.enumerated() {
+            let color = Self.colors[i % Self.colors.count]
+            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }
+                .map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>\n"
+            if s.points.count <= 40 {
+                for p in s.points where p.y.isFinite && (!logY || p.y > 0) {
+                    svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
+                }
+            }
+            let ly = margin.top + 14 + Double(i) * 16
+            svg += line(margin.left + plotWidth - 150, ly - 4, margin.left + plotWidth - 130, ly - 4, color, width: 3)
+            svg += "<text x=\"\(fmt(margin.left + plotWidth - 124))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// About five round-number ticks covering lower...upper.
+    static func ticks(_ lower: Double, _ upper: Double) -> [Double] {
+        let raw = (upper - lower) / 5
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+        var ticks: [Double] = []
+        var t = ceil(lower / step) * step
+        while t <= upper + step * 1e-9 { ticks.append(t); t += step }
+        return ticks
+    }
+
+    static func label(_ value: Double) -> String {
+        if value == 0 { return "0" }
+        let magnitude = abs(value)
+        if magnitude >= 1e5 || magnitude < 1e-3 { return String(format: "%.1e", value) }
+        if value == value.rounded() { return String(Int(value)) }
+        return String(format: magnitude < 1 ? "%.3g" : "%.4g", value)
+    }
+
+    private func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ color: String, width: Double = 1) -> String {
+        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(color)\" stroke-width=\"\(width)\"/>\n"
+    }
+
+    private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Diffusion
+import Foundation
+import Imaging
+import NN
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a U-Net on a folder of images.",
+        discussion: """
+            Writes a diffusers pipeline folder to OUT (EMA weights as the U-Net's weights) with \
+            loss.csv, loss.svg, sample grids under samples/ and the state for --resume under \
+            training_state/. Class subfolders make a class-conditional model. Ctrl-C (or SIGTERM) \
+            saves a checkpoint and stops; `diffuse train --out OUT --resume` continues the run \
+            exactly where it stopped.
+            """
+    )
+
+    @Option(help: "The image folder (PNG; class subfolders become labels).")
+    var data: String?
+    @Option(help: "The run folder to write.")
+    var out: String
+    @Flag(help: "Continue the run in OUT from its last checkpoint (its saved settings are used).")
+    var resume = false
+
+    @Option(help: "Side of the square images the model sees (divisible by 4 for the presets).")
+    var resolution: Int?
+    @Option(help: "1 (gray) or 3 (RGB).")
+    var channels: Int?
+    @Option(help: "The model size: \(UNetPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: String = UNetPreset.tiny.rawValue
+    @Option(help: "A UNet2DModel config.json to train instead of a preset.")
+    var config: String?
+    @Flag(help: "Ignore class subfolders: train one unconditional model.")
+    var unconditional = false
+
+    @Option(help: "Total optimizer steps.")
+    var steps: Int?
+    @Option(help: "Images per step.")
+    var batchSize: Int = 64
+    @Option(help: "Peak learning rate (linear warm-up, then cosine decay to 0).")
+    var learningRate: Double = 1e-4
+    @Option(help: "Warm-up steps.")
+    var warmupSteps: Int = 500
+    @Option(help: "AdamW beta1.")
+    var adamBeta1: Double = 0.95
+    @Option(help: "AdamW beta2.")
+    var adamBeta2: Double = 0.999
+    @Option(help: "AdamW weight decay.")
+    var weightDecay: Double = 1e-6
+    @Option(help: "Largest EMA decay (warm-up: 1 - (1 + step)^-0.75).")
+    var emaMaxDecay: Float = 0.9999
+    @Option(help: "What the model predicts: epsilon, v_prediction or sample.")
+    var predictionType: String = "epsilon"
+    @Option(help: "Noise schedule: linear, scaled_linear, squaredcos_cap_v2 or sigmoid.")
+    var betaSchedule: String = "linear"
+    @Option(help: "Min-SNR loss weighting with this gamma (5 is the paper's choice).")
+    var minSnrGamma: Float?
+    @Flag(help: "Mirror images left to right at random.")
+    var randomFlip = false
+    @Option(help: "Seed of every random choice of the run.")
+    var seed: UInt64 = 0
+    @Flag(help: "Skip images that fail to decode instead of stopping.")
+    var skipBad = false
+
+    @Option(help: "Save a checkpoint every N steps.")
+    var checkpointEvery: Int = 500
+    @Option(help: "Write a grid of EMA samples every N steps (0: never).")
+    var sampleEvery: Int = 0
+
+    func validate() throws {
+        if !resume {
+            guard data != nil else { throw ValidationError("--data is required (or --resume to continue a run)") }
+            guard steps != nil else { throw ValidationError("--steps is required for a new run") }
+        }
+        if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
+        if let channels, channels != 1 && channels != 3 { throw ValidationError("--channels must be 1 or 3") }
+        if let resolution, resolution < 4 || resolution > 1024 { throw ValidationError("--resolution must be within 4...1024") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be positive") }
+        guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 or more") }
+        guard UNetPreset(rawValue: preset) != nil else {
+            throw ValidationError("--preset must be one of \(UNetPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard PredictionType(rawValue: predictionType) != nil else {
+            throw ValidationError("--prediction-type must be epsilon, v_prediction or sample")
+        }
+        guard NoiseSchedule.BetaSchedule(rawValue: betaSchedule) != nil else {
+            throw ValidationError("--beta-schedule must be linear, scaled_linear, squaredcos_cap_v2 or sigmoid")
+        }
+    }
+
+    func run() throws {
+        let folder = ModelFolder(URL(fileURLWithPath: out))
+        let (options, unetConfig) = try resume ? resumedRun(folder) : newRun(folder)
+        let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
+                                            channels: options.channels, skipBad: options.skipBad)
+        for (path, reason) in dataset.skipped { print("warning: skipped \(path): \(reason)") }
+        if let classes = unetConfig.numClassEmbeds, classes != dataset.classNames.count {
+            throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes) classes")
+        }
+        let unet = try UNet2DModel(config: unetConfig, seed: options.seed)
+        let trainer = try Trainer(unet: unet, dataset: dataset, options: options)
+        var log = try LossLog(folder: folder.url, resume: resume)
+        if resume {
+            try trainer.restore(from: folder)
+            log.truncate(after: trainer.step)
+            print("Resuming \(out) at step \(trainer.step) of \(options.steps)")
+        }
+        let classNames = unetConfig.numClassEmbeds == nil ? [] : dataset.classNames
+        let parameterCount = unet.parameters.reduce(0) { $0 + $1.value.count }
+        print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
+
+        let interruption = Interruption()
+        let progress = Progress(total: options.steps, unit: "img", done: trainer.step)
+        func checkpoint() throws {
+            try trainer.saveCheckpoint(to: folder, classNames: classNames)
+            try log.write()
+        }
+        while trainer.step < options.steps {
+            if let signal = interruption.received {
+                try checkpoint()
+                progress.finish()
+                print("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
+                return
+            }
+            let started = Date()
+            let loss = try trainer.trainStep()
+            let imagesPerSecond = Double(options.batchSize) / Date().timeIntervalSince(started)
+            log.append(step: trainer.step, loss: loss, learningRate: options.learningRate(atStep: trainer.step - 1),
+                       imagesPerSecond: imagesPerSecond)
+            progress.update(trainer.step, String(format: "loss %.4f", log.smoothedLoss), unitsPerItem: Double(options.batchSize))
+            if trainer.step % checkpointEvery == 0 || trainer.step == options.steps { try checkpoint() }
+            //SAMPLES
+        }
+        progress.finish()
+        print("Done: \(options.steps) steps, final loss \(String(format: "%.4f", log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
+    }
+
+    /// The options of a new run from the flags; refuses a folder that already holds a run.
+    private func newRun(_ folder: ModelFolder) throws -> (TrainingOptions, UNetConfig) {
+        if FileManager.default.fileExists(atPath: folder.trainingState.path) {
+            throw CommandError("\(out): already holds a training run; continue it with --resume or choose a new --out")
+        }
+        let dataPath = data!
+        let listing = try ImageFolder.scan(URL(fileURLWithPath: dataPath))
+        var unetConfig: UNetConfig
+        if let config {
+            do {
+                unetConfig = try UNetConfig(json: try Data(contentsOf: URL(fileURLWithPath: config)))
+            } catch let error as ConfigError {
+                throw CommandError("\(config): \(error)")
+            } catch {
+                throw CommandError("\(config): cannot be read (\(error.localizedDescription))")
+            }
+            if let resolution { unetConfig.sampleSize = resolution }
+            if let channels { (unetConfig.inChannels, unetConfig.outChannels) = (channels, channels) }
+        } else {
+            let classes = unconditional || listing.classNames.isEmpty ? nil : listing.classNames.count
+            unetConfig = UNetPreset(rawValue: preset)!.config(resolution: resolution ?? 32, channels: channels ?? 3, classes: classes)
+        }
+        let divisor = 1 << unetConfig.downsamplings
+        guard unetConfig.sampleSize % divisor == 0 else {
+            throw CommandError("resolution \(unetConfig.sampleSize) must be divisible by \(divisor) for a U-Net with \(unetConfig.blockOutChannels.count) levels")
+        }
+        var options = TrainingOptions(data: dataPath, resolution: unetConfig.sampleSize, channels: unetConfig.inChannels, steps: steps!)
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.warmupSteps = warmupSteps
+        options.adamBeta1 = adamBeta1
+        options.adamBeta2 = adamBeta2
+        options.weightDecay = weightDecay
+        options.emaMaxDecay = emaMaxDecay
+        options.predictionType = predictionType
+        options.betaSchedule = betaSchedule
+        options.minSNRGamma = minSnrGamma
+        options.randomFlip = randomFlip
+        options.seed = seed
+        options.skipBad = skipBad
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        return (options, unetConfig)
+    }
+
+    /// The saved run, with a new total of steps or data path when given.
+    private func resumedRun(_ folder: ModelFolder) throws -> (TrainingOptions, UNetConfig) {
+        var (options, unetConfig) = try Trainer.savedRun(in: folder)
+        if let steps { options.steps = steps }
+        if let data { options.data = data }
+        return (options, unetConfig)
+    }
+}
