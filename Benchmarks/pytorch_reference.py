@@ -24,6 +24,8 @@ lowest one and in the mid block, 32 norm groups, 8 channels per attention head, 
                        allocator's caches. baseline_memory_mb is the same reading just before
                        the first step (interpreter + libraries + model + empty optimizer);
                        peak - baseline is roughly what training itself adds. MB here is 2^20 bytes.
+                       The child is started through /bin/sh so that Linux does not hand it this
+                       process's ru_maxrss (it is checked against /proc/self/status VmHWM).
   forward_gflop,       FLOPs of one forward pass and of one training step's forward + loss +
   train_step_gflop     backward, counted by torch.utils.flop_counter.FlopCounterMode (convs,
                        matmuls and attention at 2 flops per multiply-add; elementwise work,
@@ -47,6 +49,7 @@ import gc
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -183,6 +186,15 @@ def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
+def own_peak_rss_mb():
+    """VmHWM from /proc/self/status: the peak of this process's own address space, or None."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+
+
 def memory_probe(spec, batch, threads):
     """Child process: print {"baseline_memory_mb", "peak_memory_mb"} for a few training steps."""
     preset, resolution, channels = spec.split(":")
@@ -196,14 +208,27 @@ def memory_probe(spec, batch, threads):
     baseline = max_rss_mb()
     for _ in range(MEMORY_STEPS):
         train_step(unet, optimizer, noise_scheduler, batch, channels, resolution)
-    print(json.dumps({"baseline_memory_mb": baseline, "peak_memory_mb": max_rss_mb()}))
+    peak, own_peak = max_rss_mb(), own_peak_rss_mb()
+    if own_peak is not None and abs(peak - own_peak) > 0.05 * own_peak:
+        progress(f"warning: ru_maxrss {peak:.0f} MB but VmHWM {own_peak:.0f} MB; ru_maxrss may include a parent's")
+    print(json.dumps({"baseline_memory_mb": baseline, "peak_memory_mb": peak}))
 
 
 def measure_memory(preset, resolution, channels, batch, threads):
-    """Runs `memory_probe` in a fresh interpreter so earlier cases do not raise its peak."""
-    command = [sys.executable, os.path.abspath(__file__), MEMORY_PROBE_FLAG, f"{preset}:{resolution}:{channels}",
-               "--batch", str(batch), "--threads", str(threads)]
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    """Runs `memory_probe` in a fresh interpreter so this process's memory does not count.
+
+    Linux carries ru_maxrss across execve: a process started straight from this one (subprocess
+    and multiprocessing both vfork or fork, then exec) would report at least this process's own
+    peak. Started by a shell that forks it (the `; exit $?` keeps the shell from exec-ing it),
+    it gets a fresh count.
+    """
+    probe = [sys.executable, os.path.abspath(__file__), MEMORY_PROBE_FLAG, f"{preset}:{resolution}:{channels}",
+             "--batch", str(batch), "--threads", str(threads)]
+    command = ["/bin/sh", "-c", '"$@"; exit $?', "sh"] + probe
+    result = subprocess.run(command, capture_output=True, text=True)
+    sys.stderr.write(result.stderr if result.returncode else "".join(
+        line for line in result.stderr.splitlines(keepends=True) if line.startswith("warning")))
+    result.check_returncode()
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -264,11 +289,8 @@ def cpu_model():
 
 def build_setting(key):
     """A value from the `Build settings` line of torch.__config__.show(), e.g. BLAS_INFO."""
-    for part in torch.__config__.show().replace("\n", ",").split(","):
-        name, _, value = part.strip().partition("=")
-        if name == key:
-            return value
-    return None
+    match = re.search(rf"\b{key}=([^,\s]+)", torch.__config__.show())
+    return match.group(1) if match else None
 
 
 def machine_info(threads):

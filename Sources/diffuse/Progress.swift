@@ -35,6 +35,7 @@ final class Progress {
             lastLine = Date()
             lastLogged = done
             print("\(done)/\(total)  \(fields)  \(speed)  elapsed \(Self.duration(elapsed))  ETA \(Self.duration(remaining))")
+            fflush(stdout)   // a log file should show progress as it happens
         }
     }
 

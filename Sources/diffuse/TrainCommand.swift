@@ -132,7 +132,10 @@ struct Train: ParsableCommand {
                        imagesPerSecond: imagesPerSecond)
             progress.update(trainer.step, String(format: "loss %.4f", log.smoothedLoss), unitsPerItem: Double(options.batchSize))
             if trainer.step % checkpointEvery == 0 || trainer.step == options.steps { try checkpoint() }
-            //SAMPLES
+            if sampleEvery > 0 && trainer.step % sampleEvery == 0 {
+                let grid = try TrainingSamples.write(trainer: trainer, folder: folder.url, classes: classNames.count)
+                progress.note("Samples at step \(trainer.step): \(grid.path)")
+            }
         }
         progress.finish()
         print("Done: \(options.steps) steps, final loss \(String(format: "%.4f", log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")

@@ -40,10 +40,13 @@ public struct NoiseSchedule: Sendable {
     }
 }
 
-/// torch.linspace in Float32: the first half counts up from start, the second half down from end.
+/// torch.linspace in Float32: the first half counts up from start, the second half down from end,
+/// each point one fused multiply-add (PyTorch's CPU kernel is compiled with FMA contraction).
 func linspace(_ start: Float, _ end: Float, _ count: Int) -> [Float] {
     let step = (end - start) / Float(count - 1)
-    return (0..<count).map { i in i < count / 2 ? start + step * Float(i) : end - step * Float(count - 1 - i) }
+    return (0..<count).map { i in
+        i < count / 2 ? start.addingProduct(step, Float(i)) : end.addingProduct(-step, Float(count - 1 - i))
+    }
 }
 
 /// Running products accumulated in double and rounded per element, as PyTorch's CPU cumprod.

@@ -19,19 +19,6 @@ public enum PredictionType: String, Sendable, CaseIterable {
                                        alphasCumprod.map { -(1 - $0).squareRoot() }, x0)
         }
     }
-
-    /// The model's estimates of x0 and eps from its output at x_t with alphas_cumprod `alpha`.
-    public func originalAndNoise(modelOutput: Tensor, sample: Tensor, alpha: Float) -> (x0: Tensor, eps: Tensor) {
-        let (a, b) = (alpha.squareRoot(), (1 - alpha).squareRoot())
-        switch self {
-        case .epsilon:
-            return (Tensor.combination(1 / a, sample, -b / a, modelOutput), modelOutput)
-        case .sample:
-            return (modelOutput, Tensor.combination(1 / b, sample, -a / b, modelOutput))
-        case .vPrediction:
-            return (Tensor.combination(a, sample, -b, modelOutput), Tensor.combination(a, modelOutput, b, sample))
-        }
-    }
 }
 
 /// a[i] * x[i] + b[i] * y[i] for each image i of the batches x and y (N, ...).

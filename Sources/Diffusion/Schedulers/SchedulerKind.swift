@@ -1,0 +1,13 @@
+/// The samplers `diffuse sample` offers, by their command-line names.
+public enum SchedulerKind: String, CaseIterable, Sendable {
+    case ddpm, ddim
+
+    /// A scheduler of this kind reading `config` (a model's scheduler_config.json): keys in the
+    /// file are used as written, missing ones take this scheduler's diffusers defaults.
+    public func make(config: SchedulerConfig) throws -> Scheduler {
+        switch self {
+        case .ddpm: return try DDPMScheduler(config: config)
+        case .ddim: return try DDIMScheduler(config: config)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Diffusion
+import Foundation
+import Imaging
+import NN
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate synthetic images with a trained model.",
+        discussion: """
+            Writes OUT/000000.png, 000001.png, ... Image i depends only on (--seed, i): \
+            --count 8 gives the first 8 images of --count 16, whatever the batch size. A \
+            class-conditional model cycles through its classes (image i has class i mod K) \
+            unless --class is given.
+            """
+    )
+
+    @Option(help: "The model folder (diffusers pipeline layout).")
+    var model: String
+    @Option(help: "The folder for the images.")
+    var out: String
+    @Option(help: "The sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var scheduler: String = SchedulerKind.ddim.rawValue
+    @Option(help: "Sampling steps (model evaluations); default 1000 for ddpm, 50 otherwise.")
+    var steps: Int?
+    @Option(help: "DDIM's eta: 0 is deterministic, 1 adds DDPM-like noise.")
+    var eta: Float = 0
+    @Option(help: "How many images.")
+    var count: Int = 64
+    @Option(help: "Images per model call.")
+    var batchSize: Int = 32
+    @Option(help: "Seed of the noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Only this class (a name or an index) for a class-conditional model.")
+    var `class`: String?
+    @Option(help: "Also write the images as one grid PNG here.")
+    var grid: String?
+    @Option(help: "Start from this standard-normal noise (.npy, N x C x H x W) instead of the seed's.")
+    var latents: String?
+    @Option(help: "Also write the final samples in model space, unclamped (.npy, N x C x H x W Float32).")
+    var raw: String?
+
+    func validate() throws {
+        guard SchedulerKind(rawValue: scheduler) != nil else {
+            throw ValidationError("--scheduler must be one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard count >= 1 else { throw ValidationError("--count must be positive") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
+        guard eta >= 0 else { throw ValidationError("--eta must be 0 or more") }
+    }
+
+    func run() throws {
+        let (unet, schedulerConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let kind = SchedulerKind(rawValue: scheduler)!
+        let stepCount = steps ?? (kind == .ddpm ? 1000 : 50)
+        let pipeline = SamplingPipeline(unet: unet) {
+            let made = try kind.make(config: schedulerConfig)
+            (made as? DDIMScheduler)?.eta = eta
+            return made
+        }
+        try pipeline.makeScheduler().setTimesteps(stepCount)   // reject a bad step count before any work
+
+        let imageShape = pipeline.imageShape
+        var startNoise: Tensor?
+        if let latents {
+            let array = try Npy.read(from: URL(fileURLWithPath: latents)).tensor()
+            guard array.shape == [count] + imageShape else {
+                throw CommandError("\(latents): shape \(array.shape), expected \([count] + imageShape) for --count \(count)")
+            }
+            startNoise = array
+        }
+        let labels = try classLabels(unet: unet, classNames: classNames)
+
+        let outFolder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
+        let progress = Progress(total: count * stepCount, unit: "img")
+        let started = Date()
+        var all: [Tensor] = []
+        for first in stride(from: 0, to: count, by: batchSize) {
+            let range = first..<min(first + batchSize, count)
+            let noise = startNoise.map { slice($0, range) }
+            let images = try pipeline.generate(range, steps: stepCount, seed: seed, latents: noise,
+                                               labels: labels.map { Array($0[range]) }) { done in
+                progress.update(first * stepCount + done * range.count, "", unitsPerItem: 1 / Double(stepCount))
+            }
+            for (offset, image) in Grid.images(fromBatch: images).enumerated() {
+                try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", range.lowerBound + offset)))
+            }
+            all.append(images)
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(started)
+        let samples = concatenate(all)
+        if let raw { try Npy.write(samples, to: URL(fileURLWithPath: raw)) }
+        if let grid {
+            let images = Grid.images(fromBatch: samples)
+            try PNG.write(Grid.make(images, columns: Int(Double(count).squareRoot().rounded(.up))), to: URL(fileURLWithPath: grid))
+        }
+        print(String(format: "Wrote %d images to %@ with %@, %d steps, in %.1f s (%.2f images/s)", count, out, scheduler, stepCount,
+                     seconds, Double(count) / seconds) + (grid.map { "; grid: \($0)" } ?? ""))
+    }
+
+    /// One label per image: --class for all, else cycling through the classes; nil for an
+    /// unconditional model.
+    private func classLabels(unet: UNet2DModel, classNames: [String]) throws -> [Int]? {
+        guard let classes = unet.config.numClassEmbeds else {
+            if let `class` { throw CommandError("--class \(`class`): \(model) is not a class-conditional model") }
+            return nil
+        }
+        guard let `class` else { return (0..<count).map { $0 % classes } }
+        let index = Int(`class`) ?? classNames.firstIndex(of: `class`)
+        guard let index, index >= 0, index < classes else {
+            let known = classNames.isEmpty ? "0..<\(classes)" : classNames.joined(separator: ", ")
+            throw CommandError("--class \(`class`): not a class of \(model) (\(known))")
+        }
+        return [Int](repeating: index, count: count)
+    }
+
+    private func slice(_ batch: Tensor, _ range: Range<Int>) -> Tensor {
+        let size = batch.count / batch.shape[0]
+        return Tensor(shape: [range.count] + Array(batch.shape.dropFirst()),
+                      Array(batch.scalars[(range.lowerBound * size)..<(range.upperBound * size)]))
+    }
+
+    private func concatenate(_ batches: [Tensor]) -> Tensor {
+        let shape = [batches.reduce(0) { $0 + $1.shape[0] }] + Array(batches[0].shape.dropFirst())
+        return Tensor(shape: shape, batches.flatMap(\.scalars))
+    }
+}
