@@ -34,8 +34,9 @@ lowest one and in the mid block, 32 norm groups, 8 channels per attention head, 
 
 Each timing is the median of --repeats runs after one warm-up run (the DDIM loop: --ddim-repeats
 runs after a warm-up of two sampling steps), timed with time.perf_counter. PyTorch runs with
-torch.set_num_threads(--threads), 2 by default. Random inputs are seeded, so FLOP counts and
-parameter counts are exact; times are as noisy as the machine.
+torch.set_num_threads(--threads), 2 by default. Parameter and FLOP counts are exact (they do not
+depend on the random inputs, which are seeded anyway); times are as noisy as the machine: with
+two OpenMP threads on two cores, any other busy process slows PyTorch down out of proportion.
 
     ../venv/bin/python Benchmarks/pytorch_reference.py [--presets tiny,small] [--cases 32x3,28x1]
         [--batch 64] [--repeats 5] [--ddim-repeats 2] [--threads 2] [--json FILE]

@@ -107,6 +107,10 @@ struct Train: ParsableCommand {
             try trainer.restore(from: folder)
             log.truncate(after: trainer.step)
             print("Resuming \(out) at step \(trainer.step) of \(options.steps)")
+            guard trainer.step < options.steps else {
+                print("Nothing to do: the run has already taken \(trainer.step) steps (give a larger --steps to go on)")
+                return
+            }
         }
         let classNames = unetConfig.numClassEmbeds == nil ? [] : dataset.classNames
         let parameterCount = unet.parameters.reduce(0) { $0 + $1.value.count }

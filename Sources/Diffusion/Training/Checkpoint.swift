@@ -8,6 +8,13 @@ import NN
 extension Trainer {
     static let stateFormat = "diffuse-training-state/1"
 
+    /// Sorted keys: the same run writes the same bytes.
+    private static var optionsEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
     private static func stateFile(_ folder: ModelFolder) -> URL {
         folder.trainingState.appendingPathComponent("state.safetensors")
     }
@@ -27,7 +34,7 @@ extension Trainer {
             "step": String(step),
             "adam_step": String(optimizer.step),
             "ema_updates": String(ema.updates),
-            "options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self),
+            "options": String(decoding: try Self.optionsEncoder.encode(options), as: UTF8.self),
             "unet_config": String(decoding: try unet.config.jsonData(), as: UTF8.self),
         ]
         try SafeTensors.write(tensors, metadata: metadata, to: Self.stateFile(folder))
