@@ -44,12 +44,17 @@ let package = Package(
             name: "Diffusion",
             dependencies: ["NN", "Imaging"]
         ),
+        .target(
+            name: "Evaluation",
+            dependencies: ["NN", "Imaging", "CBLAS"]
+        ),
         .executableTarget(
             name: "diffuse",
             dependencies: [
                 "NN",
                 "Imaging",
                 "Diffusion",
+                "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +84,10 @@ let package = Package(
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "Imaging", "NN"]
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Imaging", "NN"]
         ),
     ],
     swiftLanguageModes: [.v5]

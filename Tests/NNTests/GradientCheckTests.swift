@@ -62,5 +62,6 @@ final class GradientCheckTests: XCTestCase {
     func testPaddingAndEmbedding() {
         assertGradientsMatchFiniteDifferences([.randn([2, 2, 3, 3], seed: 31)]) { zeroPad($0[0], left: 0, right: 1, top: 2, bottom: 1) }
         assertGradientsMatchFiniteDifferences([.randn([4, 3], seed: 32)]) { embedding($0[0], indices: [2, 0, 2]) }
+        assertGradientsMatchFiniteDifferences([.randn([2, 3, 2, 3], seed: 34)]) { globalAveragePool($0[0]) }
     }
 }

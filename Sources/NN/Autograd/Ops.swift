@@ -165,3 +165,11 @@ public func embedding(_ table: Variable, indices: [Int]) -> Variable {
         table.accumulate(embeddingBackward(tableShape: shape, indices: indices, gradOut: g))
     }
 }
+
+/// The mean of each channel's plane: (N, C, H, W) -> (N, C).
+public func globalAveragePool(_ x: Variable) -> Variable {
+    let shape = x.value.shape
+    return Variable.result(globalAveragePoolForward(x.value), of: [x]) { g in
+        x.accumulate(globalAveragePoolBackward(gradOut: g, inputShape: shape))
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Imaging
+import NN
+
+/// Trains an evaluator network as a classifier: AdamW, cross-entropy, a linear warm-up then
+/// cosine decay, random horizontal flips; reports test accuracy.
+public struct EvaluatorTraining {
+    public var epochs = 5
+    public var batchSize = 128
+    public var learningRate = 2e-3
+    public var weightDecay = 1e-4
+    public var width = 32
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Trains on `train` and returns the network; `progress` receives (step, total, loss).
+    public func train(_ train: ImageDataset, progress: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> EvaluatorNetwork {
+        guard let labels = train.labels, train.classNames.count >= 2 else {
+            throw FileFormatError(path: train.paths.first ?? "", reason: "an evaluator needs a class-folder dataset with at least 2 classes")
+        }
+        let network = EvaluatorNetwork(config: .init(inChannels: train.channels, resolution: train.resolution,
+                                                     width: width, classNames: train.classNames), seed: seed)
+        let parameters = network.parameters
+        let optimizer = AdamW(parameters: parameters, learningRate: learningRate, beta1: 0.9, beta2: 0.999,
+                              eps: 1e-8, weightDecay: weightDecay)
+        let sampler = BatchSampler(count: train.count, batchSize: batchSize, seed: seed, randomFlip: true)
+        let total = epochs * sampler.batchesPerEpoch
+        let warmup = min(200, total / 10)
+        for step in 0..<total {
+            let (indices, flips) = sampler.batch(step)
+            let tape = Tape(watching: parameters)
+            let loss = crossEntropyLoss(network.logits(Variable(train.batch(indices, flips: flips))),
+                                        labels: indices.map { labels[$0] })
+            tape.backward(from: loss)
+            let progressFraction = Double(step - warmup) / Double(max(1, total - warmup))
+            optimizer.learningRate = step < warmup
+                ? learningRate * Double(step + 1) / Double(warmup)
+                : learningRate * 0.5 * (1 + cos(Double.pi * progressFraction))
+            optimizer.update()
+            progress(step + 1, total, loss.value.item)
+        }
+        return network
+    }
+
+    /// The fraction of `test` images the network classifies correctly (class names must match).
+    public static func accuracy(of network: EvaluatorNetwork, on test: ImageDataset, batchSize: Int = 256) throws -> Double {
+        guard let labels = test.labels, test.classNames == network.config.classNames else {
+            throw FileFormatError(path: test.paths.first ?? "", reason: "the test folder's classes \(test.classNames) differ from the evaluator's \(network.config.classNames)")
+        }
+        var correct = 0
+        for start in stride(from: 0, to: test.count, by: batchSize) {
+            let indices = Array(start..<min(start + batchSize, test.count))
+            let logits = network.logits(Variable(test.batch(indices))).value
+            let k = logits.shape[1]
+            logits.withUnsafeBufferPointer { values in
+                for (row, index) in indices.enumerated() {
+                    let scores = values[(row * k)..<((row + 1) * k)]
+                    if scores.firstIndex(of: scores.max()!)! - row * k == labels[index] { correct += 1 }
+                }
+            }
+        }
+        return Double(correct) / Double(test.count)
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import Imaging
+import NN
+
+struct TrainEvaluator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-evaluator",
+        abstract: "Train the small CNN classifier whose features `diffuse evaluate` uses for a dataset.",
+        discussion: "Writes OUT/config.json, OUT/model.safetensors and OUT/README.md with the test accuracy."
+    )
+
+    @Option(help: "The class-folder training images.")
+    var data: String
+    @Option(help: "Class-folder test images (default: none; then no accuracy is reported).")
+    var test: String?
+    @Option(help: "The evaluator folder to write.")
+    var out: String
+    @Option(help: "Side of the square images it reads.")
+    var resolution: Int = 28
+    @Option(help: "1 (gray) or 3 (RGB).")
+    var channels: Int = 1
+    @Option(help: "Passes over the training images.")
+    var epochs: Int = 5
+    @Option(help: "Images per step.")
+    var batchSize: Int = 128
+    @Option(help: "Peak learning rate.")
+    var learningRate: Double = 2e-3
+    @Option(help: "Seed of the initialization and the batch order.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
+        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
+    }
+
+    func run() throws {
+        let train = try ImageDataset.load(folder: URL(fileURLWithPath: data), resolution: resolution, channels: channels)
+        let testSet = try test.map { try ImageDataset.load(folder: URL(fileURLWithPath: $0), resolution: resolution, channels: channels) }
+        var recipe = EvaluatorTraining()
+        (recipe.epochs, recipe.batchSize, recipe.learningRate, recipe.seed) = (epochs, batchSize, learningRate, seed)
+        print("Training an evaluator on \(train.count) images, \(train.classNames.count) classes, \(epochs) epochs")
+        let started = Date()
+        var progress: Progress?
+        let network = try recipe.train(train) { step, total, loss in
+            if progress == nil { progress = Progress(total: total, unit: "img") }
+            progress?.update(step, String(format: "loss %.4f", loss), unitsPerItem: Double(batchSize))
+        }
+        progress?.finish()
+        let minutes = Date().timeIntervalSince(started) / 60
+        let folder = URL(fileURLWithPath: out)
+        try EvaluatorFolder.save(network, to: folder)
+        var accuracyLine = "No test set was given."
+        if let testSet {
+            let accuracy = try EvaluatorTraining.accuracy(of: network, on: testSet)
+            accuracyLine = String(format: "Test accuracy: %.2f%% on %d images of %@.", accuracy * 100, testSet.count, test!)
+        }
+        print(accuracyLine)
+        let readme = """
+            # Evaluator: \(folder.lastPathComponent)
+
+            A small CNN classifier (`EvaluatorNetwork`, width \(network.config.width), \
+            \(network.config.featureDimension) features) whose penultimate layer gives the image features \
+            `diffuse evaluate` uses for this kind of data. Input: \(channels)x\(resolution)x\(resolution), \
+            pixels in [-1, 1]. Classes: \(network.config.classNames.joined(separator: ", ")).
+
+            \(accuracyLine)
+
+            Trained on \(train.count) images of `\(data)` for \(epochs) epochs (batch \(batchSize), AdamW, \
+            peak learning rate \(learningRate), seed \(seed)) in \(String(format: "%.1f", minutes)) minutes:
+
+                diffuse train-evaluator --data \(data)\(test.map { " --test \($0)" } ?? "") --out \(out) \
+            --resolution \(resolution) --channels \(channels) --epochs \(epochs)
+
+            """
+        try writeAtomically(Array(readme.utf8), to: folder.appendingPathComponent("README.md"))
+        print("Wrote \(out)")
+    }
+}
