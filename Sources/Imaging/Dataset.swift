@@ -7,6 +7,8 @@ import NN
 /// Images are kept as 8-bit CHW planes (a quarter of the memory of Float32) and become Float32
 /// in [-1, 1] when a batch is taken.
 public struct ImageDataset: Sendable {
+    /// The folder the images came from.
+    public let root: URL
     public let resolution: Int
     public let channels: Int
     /// Class names in label order; empty for an unlabelled folder.
@@ -73,7 +75,7 @@ public struct ImageDataset: Sendable {
         guard !paths.isEmpty else {
             throw FileFormatError(path: folder.path, reason: "none of the \(skipped.count) PNG files could be decoded")
         }
-        return ImageDataset(resolution: resolution, channels: channels, classNames: listing.classNames,
+        return ImageDataset(root: folder, resolution: resolution, channels: channels, classNames: listing.classNames,
                             labels: listing.classNames.isEmpty ? nil : labels, paths: paths, skipped: skipped,
                             otherFiles: listing.otherFiles, sourceSizes: sizes, sourceKinds: kinds, pixels: pixels)
     }

@@ -47,6 +47,15 @@ struct Conv2dGeometry {
 
     /// Whether the GEMM reads the input directly (one pointwise image per chunk, no im2col).
     var readsInputDirectly: Bool { isPointwise && imagesPerChunk == 1 }
+
+    /// Row `row` of the column matrix: its input channel and kernel offset, and the output
+    /// columns ow whose input column ow * stride - padding + kj lies inside the image.
+    func patchRow(_ row: Int) -> (channel: Int, ki: Int, kj: Int, inside: Range<Int>) {
+        let kj = row % kernelWidth
+        let first = max(0, (padding - kj + stride - 1) / stride)
+        let end = max(first, min(outWidth, (width + padding - kj + stride - 1) / stride))
+        return (row / (kernelHeight * kernelWidth), (row / kernelWidth) % kernelHeight, kj, first..<end)
+    }
 }
 
 /// Writes the column matrix of images `images` of x into `cols` (patchSize x images.count*outPixels).
@@ -54,29 +63,24 @@ func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int>,
             into cols: UnsafeMutablePointer<Float>) {
     var dst = cols
     for row in 0..<g.patchSize {
-        let c = row / (g.kernelHeight * g.kernelWidth)
-        let ki = (row / g.kernelWidth) % g.kernelHeight
-        let kj = row % g.kernelWidth
-        // Output columns ow with 0 <= ow * stride - padding + kj < width read the image.
-        let firstInside = max(0, (g.padding - kj + g.stride - 1) / g.stride)
-        let endInside = min(g.outWidth, (g.width + g.padding - kj + g.stride - 1) / g.stride)
+        let (c, ki, kj, inside) = g.patchRow(row)
         for image in images {
             let plane = x + (image * g.inChannels + c) * g.inPixels
             for oh in 0..<g.outHeight {
                 let ih = oh * g.stride - g.padding + ki
-                guard ih >= 0 && ih < g.height, firstInside < endInside else {
+                guard ih >= 0 && ih < g.height, !inside.isEmpty else {
                     dst.update(repeating: 0, count: g.outWidth)
                     dst += g.outWidth
                     continue
                 }
                 let src = plane + ih * g.width - g.padding + kj
-                for ow in 0..<firstInside { dst[ow] = 0 }
+                for ow in 0..<inside.lowerBound { dst[ow] = 0 }
                 if g.stride == 1 {
-                    (dst + firstInside).update(from: src + firstInside, count: endInside - firstInside)
+                    (dst + inside.lowerBound).update(from: src + inside.lowerBound, count: inside.count)
                 } else {
-                    for ow in firstInside..<endInside { dst[ow] = src[ow * g.stride] }
+                    for ow in inside { dst[ow] = src[ow * g.stride] }
                 }
-                for ow in endInside..<g.outWidth { dst[ow] = 0 }
+                for ow in inside.upperBound..<g.outWidth { dst[ow] = 0 }
                 dst += g.outWidth
             }
         }
@@ -89,18 +93,14 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int
             into gx: UnsafeMutablePointer<Float>) {
     var src = cols
     for row in 0..<g.patchSize {
-        let c = row / (g.kernelHeight * g.kernelWidth)
-        let ki = (row / g.kernelWidth) % g.kernelHeight
-        let kj = row % g.kernelWidth
-        let firstInside = max(0, (g.padding - kj + g.stride - 1) / g.stride)
-        let endInside = min(g.outWidth, (g.width + g.padding - kj + g.stride - 1) / g.stride)
+        let (c, ki, kj, inside) = g.patchRow(row)
         for image in images {
             let plane = gx + (image * g.inChannels + c) * g.inPixels
             for oh in 0..<g.outHeight {
                 let ih = oh * g.stride - g.padding + ki
                 if ih >= 0 && ih < g.height {
                     let dst = plane + ih * g.width - g.padding + kj
-                    for ow in firstInside..<max(firstInside, endInside) { dst[ow * g.stride] += src[ow] }
+                    for ow in inside { dst[ow * g.stride] += src[ow] }
                 }
                 src += g.outWidth
             }
