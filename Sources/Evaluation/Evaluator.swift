@@ -1,0 +1,68 @@
+import Foundation
+import Imaging
+import NN
+
+/// Features of image sets and the metrics between them.
+public enum Evaluator {
+    /// Features (N, D) of every image of `dataset`, and class probabilities (N, K) when the
+    /// extractor is a classifier; in batches, calling `progress` with the images done.
+    public static func features(of dataset: ImageDataset, extractor: FeatureExtractor, batchSize: Int = 250,
+                                progress: (Int) -> Void = { _ in }) -> (features: Tensor, probabilities: Tensor?) {
+        var features: [Float] = [], probabilities: [Float] = []
+        var featureDimension = 0, classes = 0
+        for start in stride(from: 0, to: dataset.count, by: batchSize) {
+            let images = dataset.batch(Array(start..<min(start + batchSize, dataset.count)))
+            let batchFeatures = extractor.features(images)
+            featureDimension = batchFeatures.shape[1]
+            features += batchFeatures.scalars
+            if let p = extractor.probabilities(images) {
+                classes = p.shape[1]
+                probabilities += p.scalars
+            }
+            progress(min(start + batchSize, dataset.count))
+        }
+        return (Tensor(shape: [dataset.count, featureDimension], features),
+                classes > 0 ? Tensor(shape: [dataset.count, classes], probabilities) : nil)
+    }
+
+    /// FID, KID, precision/recall and density/coverage of `fake` against `real` features.
+    public static func compare(real: FeatureMatrix, fake: FeatureMatrix, extractor: String, seed: UInt64 = 0) throws -> EvaluationResult {
+        guard real.dimension == fake.dimension else {
+            throw EvaluationError("real features have \(real.dimension) dimensions, generated \(fake.dimension)")
+        }
+        guard real.count >= 2 && fake.count >= 2 else {
+            throw EvaluationError("at least 2 real and 2 generated images are needed (got \(real.count) and \(fake.count))")
+        }
+        let fid = try FrechetDistance.compute(try FeatureStatistics(real), try FeatureStatistics(fake))
+        let kid = try KernelDistance.compute(real: real, fake: fake, seed: seed)
+        let manifold = try ManifoldMetrics.compute(real: real, fake: fake)
+        return EvaluationResult(features: extractor, nReal: real.count, nFake: fake.count, fid: fid, kid: kid.kid,
+                                kidStd: kid.std, precision: manifold.precision, recall: manifold.recall,
+                                density: manifold.density, coverage: manifold.coverage)
+    }
+
+    /// The predicted-class histogram of `probabilities` (N, K) and its entropy in nats.
+    public static func classHistogram(_ probabilities: Tensor, classNames: [String]) -> (histogram: [String: Int], entropy: Double) {
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        var counts = [Int](repeating: 0, count: k)
+        probabilities.withUnsafeBufferPointer { p in
+            for row in 0..<n {
+                let scores = p[(row * k)..<((row + 1) * k)]
+                counts[scores.firstIndex(of: scores.max()!)! - row * k] += 1
+            }
+        }
+        let entropy = counts.reduce(0.0) { total, c in
+            guard c > 0 else { return total }
+            let q = Double(c) / Double(n)
+            return total - q * Foundation.log(q)
+        }
+        let names = classNames.count == k ? classNames : (0..<k).map(String.init)
+        return (Dictionary(uniqueKeysWithValues: zip(names, counts)), entropy)
+    }
+}
+
+/// A problem with what is being evaluated (mismatched features, too few images).
+public struct EvaluationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
