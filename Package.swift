@@ -69,6 +69,11 @@ let package = Package(
             path: "Benchmarks/UNetBenchmark"
         ),
         .executableTarget(
+            name: "metrics-benchmark",
+            dependencies: ["Evaluation", "NN"],
+            path: "Benchmarks/MetricsBenchmark"
+        ),
+        .executableTarget(
             name: "dataset-benchmark",
             dependencies: ["Imaging"],
             path: "Benchmarks/DatasetBenchmark"

@@ -1,0 +1,96 @@
+import Foundation
+import Imaging
+import NN
+import XCTest
+@testable import Evaluation
+
+/// The evaluation pipeline around the metrics: extractors, the real-feature cache, reports.
+final class EvaluationTests: XCTestCase {
+    private func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-eval-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// Two classes of 8x8 gray images: dark and bright, with noise.
+    private func makeFolder(_ root: URL, count: Int = 40, seed: UInt64 = 0) throws -> ImageDataset {
+        for i in 0..<count {
+            let bright = i % 2 == 1
+            let folder = root.appendingPathComponent(bright ? "bright" : "dark")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let noise = Tensor.rand([64], seed: seed &+ UInt64(i)).scalars
+            let pixels = noise.map { UInt8((bright ? 150 : 20) + $0 * 80) }
+            try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: folder.appendingPathComponent("\(i).png"))
+        }
+        return try ImageDataset.load(folder: root, resolution: 8, channels: 1)
+    }
+
+    func testEvaluatorLearnsTwoClassesAndRoundTripsThroughItsFolder() throws {
+        let dataset = try makeFolder(try temporaryFolder())
+        var recipe = EvaluatorTraining()
+        (recipe.epochs, recipe.batchSize, recipe.width) = (8, 16, 8)
+        let network = try recipe.train(dataset)
+        XCTAssertEqual(try EvaluatorTraining.accuracy(of: network, on: dataset), 1, "dark vs bright is easy")
+        let folder = try temporaryFolder().appendingPathComponent("evaluator")
+        try EvaluatorFolder.save(network, to: folder)
+        let loaded = try EvaluatorFolder.load(from: folder)
+        XCTAssertEqual(loaded.network.config, network.config)
+        let images = dataset.batch([0, 1, 2])
+        XCTAssertEqual(loaded.features(images).scalars, network.features(Variable(images)).value.scalars)
+        XCTAssertEqual(loaded.features(images).shape, [3, 32])
+        let probabilities = try XCTUnwrap(loaded.probabilities(images))
+        for row in 0..<3 { XCTAssertEqual(probabilities.scalars[(row * 2)..<(row * 2 + 2)].reduce(0, +), 1, accuracy: 1e-5) }
+    }
+
+    func testCacheKeyFollowsContentNotLocation() throws {
+        let first = try temporaryFolder(), second = try temporaryFolder()
+        let a = try makeFolder(first), b = try makeFolder(second)
+        let extractor = RandomNetworkExtractor(resolution: 8, channels: 1)
+        XCTAssertEqual(try FeatureCache.key(for: a, extractor: extractor), try FeatureCache.key(for: b, extractor: extractor))
+        XCTAssertNotEqual(try FeatureCache.key(for: a, extractor: extractor),
+                          try FeatureCache.key(for: a, extractor: PixelExtractor(resolution: 8, channels: 1)))
+        try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: [UInt8](repeating: 9, count: 64)),
+                      to: second.appendingPathComponent("dark/0.png"))
+        let changed = try ImageDataset.load(folder: second, resolution: 8, channels: 1)
+        XCTAssertNotEqual(try FeatureCache.key(for: a, extractor: extractor), try FeatureCache.key(for: changed, extractor: extractor))
+
+        let cache = FeatureCache(folder: try temporaryFolder())
+        let key = try FeatureCache.key(for: a, extractor: extractor)
+        XCTAssertNil(cache.load(key))
+        let features = Evaluator.features(of: a, extractor: extractor).features
+        try cache.store(features, key: key, description: "test")
+        XCTAssertEqual(cache.load(key)?.scalars, features.scalars)
+    }
+
+    func testSameSetScoresPerfectlyAndAShiftedSetDoesNot() throws {
+        let dataset = try makeFolder(try temporaryFolder())
+        let extractor = PixelExtractor(resolution: 8, channels: 1)
+        let real = FeatureMatrix(Evaluator.features(of: dataset, extractor: extractor).features)
+        let same = try Evaluator.compare(real: real, fake: real, extractor: extractor.name)
+        XCTAssertEqual(same.fid, 0, accuracy: 1e-6)
+        XCTAssertEqual(same.precision, 1)
+        XCTAssertEqual(same.recall, 1)
+        XCTAssertEqual(same.coverage, 1)
+        let shifted = FeatureMatrix(count: real.count, dimension: real.dimension, values: real.values.map { $0 + 0.5 })
+        let far = try Evaluator.compare(real: real, fake: shifted, extractor: extractor.name)
+        XCTAssertGreaterThan(far.fid, 0.5 * 0.5 * 64 * 0.99, "FID sees the mean shift: |0.5|^2 x 64 dimensions")
+        XCTAssertLessThan(far.precision, 0.5)
+        XCTAssertThrowsError(try Evaluator.compare(real: real, fake: FeatureMatrix(count: 2, dimension: 3, values: [Double](repeating: 0, count: 6)),
+                                                   extractor: "x"))
+    }
+
+    func testClassHistogramAndReportKeys() throws {
+        let probabilities = Tensor(shape: [4, 2], [0.9, 0.1, 0.2, 0.8, 0.7, 0.3, 0.6, 0.4])
+        let (histogram, entropy) = Evaluator.classHistogram(probabilities, classNames: ["a", "b"])
+        XCTAssertEqual(histogram, ["a": 3, "b": 1])
+        XCTAssertEqual(entropy, -(0.75 * log(0.75) + 0.25 * log(0.25)), accuracy: 1e-12)
+
+        var result = EvaluationResult(features: "pixels", nReal: 10, nFake: 12, fid: 1, kid: 0.1, kidStd: 0.01,
+                                      precision: 0.5, recall: 0.4, density: 0.9, coverage: 0.8)
+        result.memorizationRate = 0
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result)) as? [String: Any]
+        XCTAssertEqual(Set(json?.keys.map { $0 } ?? []), ["features", "n_real", "n_fake", "fid", "kid", "kid_std", "precision",
+                                                           "recall", "density", "coverage", "memorization_rate"])
+    }
+}
