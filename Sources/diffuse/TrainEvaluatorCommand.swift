@@ -42,12 +42,11 @@ struct TrainEvaluator: ParsableCommand {
         (recipe.epochs, recipe.batchSize, recipe.learningRate, recipe.seed) = (epochs, batchSize, learningRate, seed)
         print("Training an evaluator on \(train.count) images, \(train.classNames.count) classes, \(epochs) epochs")
         let started = Date()
-        var progress: Progress?
-        let network = try recipe.train(train) { step, total, loss in
-            if progress == nil { progress = Progress(total: total, unit: "img") }
-            progress?.update(step, String(format: "loss %.4f", loss), unitsPerItem: Double(batchSize))
+        let progress = Progress(total: recipe.steps(forImages: train.count), unit: "img")
+        let network = try recipe.train(train) { step, _, loss in
+            progress.update(step, String(format: "loss %.4f", loss), unitsPerItem: Double(batchSize))
         }
-        progress?.finish()
+        progress.finish()
         let minutes = Date().timeIntervalSince(started) / 60
         let folder = URL(fileURLWithPath: out)
         try EvaluatorFolder.save(network, to: folder)

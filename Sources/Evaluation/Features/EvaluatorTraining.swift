@@ -14,6 +14,9 @@ public struct EvaluatorTraining {
 
     public init() {}
 
+    /// The optimizer steps training on `count` images takes.
+    public func steps(forImages count: Int) -> Int { epochs * ((count + batchSize - 1) / batchSize) }
+
     /// Trains on `train` and returns the network; `progress` receives (step, total, loss).
     public func train(_ train: ImageDataset, progress: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> EvaluatorNetwork {
         guard let labels = train.labels, train.classNames.count >= 2 else {
@@ -25,7 +28,7 @@ public struct EvaluatorTraining {
         let optimizer = AdamW(parameters: parameters, learningRate: learningRate, beta1: 0.9, beta2: 0.999,
                               eps: 1e-8, weightDecay: weightDecay)
         let sampler = BatchSampler(count: train.count, batchSize: batchSize, seed: seed, randomFlip: true)
-        let total = epochs * sampler.batchesPerEpoch
+        let total = steps(forImages: train.count)
         let warmup = min(200, total / 10)
         for step in 0..<total {
             let (indices, flips) = sampler.batch(step)
