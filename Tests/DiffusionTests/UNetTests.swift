@@ -26,4 +26,21 @@ final class UNetTests: XCTestCase {
     func testGrayWithAttentionAtADownLevelMatchesDiffusers() throws { try checkCase("gray_attn_down") }
     func testRGBClassConditionalWithOptionsMatchesDiffusers() throws { try checkCase("rgb_class_options") }
     func testThreeLevelsAt28PixelsMatchesDiffusers() throws { try checkCase("gray_no_attention") }
+
+    func testUnsupportedConfigValuesNameTheField() throws {
+        let base = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("unet_gray_attn_down/config.json"))) as! [String: Any]
+        let cases: [(String, Any)] = [("act_fn", "gelu"), ("resnet_time_scale_shift", "scale_shift"), ("dropout", 0.1),
+                                      ("down_block_types", ["CrossAttnDownBlock2D", "DownBlock2D"]), ("norm_num_groups", 3),
+                                      ("block_out_channels", [4]), ("layers_per_block", "two"), ("class_embed_type", "timestep")]
+        for (field, value) in cases {
+            var config = base
+            config[field] = value
+            XCTAssertThrowsError(try UNetConfig(json: JSONSerialization.data(withJSONObject: config)), field) { error in
+                XCTAssertTrue("\(error)".contains("\"\(field)\"") || "\(error)".contains("down_block_types"), "\(field): \(error)")
+            }
+        }
+        // A config written here reads back equal, and diffusers' own keys round-trip.
+        let config = try UNetConfig(json: JSONSerialization.data(withJSONObject: base))
+        XCTAssertEqual(try UNetConfig(json: config.jsonData()), config)
+    }
 }
