@@ -389,22 +389,29 @@ def main():
         memory_probe(args.memory_probe, args.batch, args.threads)
         return
     torch.set_num_threads(args.threads)
+    machine = machine_info(args.threads)
+    settings = {"batch": args.batch, "repeats": args.repeats, "ddim_repeats": args.ddim_repeats,
+                "ddim_steps": DDIM_STEPS, "memory_steps": MEMORY_STEPS}
     started = time.perf_counter()
-    cases = [measure_case(preset, resolution, channels, args)
-             for preset in args.presets for resolution, channels in args.cases]
+    cases = []
+    for preset in args.presets:
+        for resolution, channels in args.cases:
+            cases.append(measure_case(preset, resolution, channels, args))
+            progress(json.dumps(cases[-1]))
+            if args.json:  # after every case, so an interrupted run keeps what it measured
+                write_json(args.json, {"machine": machine, "settings": settings, "cases": cases})
     progress(f"total {time.perf_counter() - started:.0f} s")
 
-    machine = machine_info(args.threads)
     print(f"torch {machine['torch']}, diffusers {machine['diffusers']}, {args.threads} threads, "
           f"{machine['cpu_model']}, BLAS {machine['blas']}, batch {args.batch}, "
           f"median of {args.repeats} (DDIM: {args.ddim_repeats})")
     print_table(cases)
-    if args.json:
-        settings = {"batch": args.batch, "repeats": args.repeats, "ddim_repeats": args.ddim_repeats,
-                    "ddim_steps": DDIM_STEPS, "memory_steps": MEMORY_STEPS}
-        with open(args.json, "w") as f:
-            json.dump({"machine": machine, "settings": settings, "cases": cases}, f, indent=2)
-            f.write("\n")
+
+
+def write_json(path, results):
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
 
 
 if __name__ == "__main__":

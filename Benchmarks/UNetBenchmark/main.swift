@@ -72,11 +72,12 @@ func makeTrainer(_ c: Case) throws -> Trainer {
     return try Trainer(unet: unet, dataset: dataset, options: options)
 }
 
-/// Peak resident memory of this process so far, in MB.
+/// Peak resident memory of this process so far, in MB: VmHWM from /proc/self/status (Linux
+/// hands a child its parent's ru_maxrss across exec, which would mix the cases up).
 func peakMemoryMB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan) / 1024
 }
 
 func measure(_ c: Case) throws -> Measurement {

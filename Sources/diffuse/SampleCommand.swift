@@ -94,8 +94,10 @@ struct Sample: ParsableCommand {
         let samples = concatenate(all)
         if let raw { try Npy.write(samples, to: URL(fileURLWithPath: raw)) }
         if let grid {
-            let images = Grid.images(fromBatch: samples)
-            try PNG.write(Grid.make(images, columns: Int(Double(count).squareRoot().rounded(.up))), to: URL(fileURLWithPath: grid))
+            // Cycling classes line up in columns, one class each.
+            let classes = `class` == nil ? unet.config.numClassEmbeds : nil
+            let columns = classes ?? Int(Double(count).squareRoot().rounded(.up))
+            try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
         }
         print(String(format: "Wrote %d images to %@ with %@, %d steps, in %.1f s (%.2f images/s)", count, out, scheduler, stepCount,
                      seconds, Double(count) / seconds) + (grid.map { "; grid: \($0)" } ?? ""))
