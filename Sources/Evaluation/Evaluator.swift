@@ -41,6 +41,21 @@ public enum Evaluator {
                                 density: manifold.density, coverage: manifold.coverage)
     }
 
+    /// The Inception-Score-style score of class probabilities (N, K), over rows shuffled with a
+    /// seeded permutation first, as torch-fidelity shuffles them: the splits must each be a
+    /// fair sample, and image folders list their images class by class.
+    public static func inceptionScore(_ probabilities: Tensor, seed: UInt64 = 0) throws -> (mean: Double, std: Double) {
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        var order = Array(0..<n)
+        let generator = Philox(seed: seed)
+        for i in stride(from: n - 1, to: 0, by: -1) {
+            order.swapAt(i, Int((UInt64(generator.block(UInt64(i))[0]) * UInt64(i + 1)) >> 32))
+        }
+        let values = probabilities.scalars
+        let shuffled = order.flatMap { row in values[(row * k)..<((row + 1) * k)].map(Double.init) }
+        return try InceptionScore.compute(probabilities: FeatureMatrix(count: n, dimension: k, values: shuffled))
+    }
+
     /// The predicted-class histogram of `probabilities` (N, K) and its entropy in nats.
     public static func classHistogram(_ probabilities: Tensor, classNames: [String]) -> (histogram: [String: Int], entropy: Double) {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])

@@ -105,7 +105,7 @@ struct Evaluate: ParsableCommand {
         var result = try Evaluator.compare(real: FeatureMatrix(realFeatures!), fake: FeatureMatrix(fakeFeatures),
                                            extractor: extractor.name, seed: seed)
         if let probabilities, let evaluator = extractor as? EvaluatorExtractor {
-            let score = try InceptionScore.compute(probabilities: FeatureMatrix(probabilities))
+            let score = try Evaluator.inceptionScore(probabilities, seed: seed)
             (result.inceptionScore, result.inceptionScoreStd) = (score.mean, score.std)
             let classes = Evaluator.classHistogram(probabilities, classNames: evaluator.network.config.classNames)
             (result.classHistogram, result.classEntropy) = (classes.histogram, classes.entropy)

@@ -93,4 +93,14 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(Set(json?.keys.map { $0 } ?? []), ["features", "n_real", "n_fake", "fid", "kid", "kid_std", "precision",
                                                            "recall", "density", "coverage", "memorization_rate"])
     }
+
+    func testInceptionScoreShufflesClassSortedRows() throws {
+        // 100 confident rows, class by class as a class folder lists them: unshuffled, each
+        // split holds one class and scores 1; shuffled, the score approaches the class count.
+        var values: [Float] = []
+        for row in 0..<100 { for c in 0..<10 { values.append(c == row / 10 ? 1 : 0) } }
+        let probabilities = Tensor(shape: [100, 10], values)
+        XCTAssertEqual(try InceptionScore.compute(probabilities: FeatureMatrix(probabilities)).mean, 1, accuracy: 1e-9)
+        XCTAssertGreaterThan(try Evaluator.inceptionScore(probabilities).mean, 4)
+    }
 }
