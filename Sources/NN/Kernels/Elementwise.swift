@@ -107,14 +107,6 @@ extension Tensor {
         for axis in axes { target[axis] = 1 }
         return sumToShape(self, target)
     }
-
-    /// The largest absolute difference from `other` (same shape).
-    public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
-        var worst: Float = 0
-        for i in 0..<count { worst = Swift.max(worst, abs(pointer[i] - other.pointer[i])) }
-        return worst
-    }
 }
 
 extension Tensor {
