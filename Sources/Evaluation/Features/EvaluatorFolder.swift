@@ -21,7 +21,7 @@ public enum EvaluatorFolder {
         } catch {
             throw FileFormatError(path: configURL.path, reason: "is not an evaluator config (\(error.localizedDescription))")
         }
-        guard config.architecture == EvaluatorNetwork.Config(inChannels: 1, resolution: 1, classNames: []).architecture,
+        guard config.architecture == EvaluatorNetwork.Config.currentArchitecture,
               config.width > 0, config.width % 8 == 0, config.inChannels == 1 || config.inChannels == 3,
               config.resolution >= 4, !config.classNames.isEmpty else {
             throw FileFormatError(path: configURL.path, reason: "unsupported evaluator architecture or settings")

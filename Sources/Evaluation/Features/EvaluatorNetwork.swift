@@ -16,7 +16,10 @@ import NN
 /// image sets: Naeem et al. 2020).
 public final class EvaluatorNetwork: Module {
     public struct Config: Codable, Equatable, Sendable {
-        public var architecture = "diffuse-evaluator-cnn/1"
+        /// The architecture this code builds; a config naming another cannot be loaded.
+        public static let currentArchitecture = "diffuse-evaluator-cnn/1"
+
+        public var architecture = Config.currentArchitecture
         public var inChannels: Int
         public var resolution: Int
         public var width: Int = 32
