@@ -17,6 +17,12 @@ final class TensorTests: XCTestCase {
         let cube = Tensor(shape: [2, 2, 2], (0..<8).map(Float.init))
         XCTAssertEqual(cube.permuted([2, 0, 1]).scalars, [0, 2, 4, 6, 1, 3, 5, 7])
         XCTAssertEqual(t.reshaped([3, 2]).shape, [3, 2])
+        // The batched-transpose path against the general one (a 3-axis cycle has none).
+        let big = Tensor.randn([3, 37, 45], seed: 5)
+        let swapped = big.permuted([0, 2, 1])
+        XCTAssertEqual(swapped.shape, [3, 45, 37])
+        XCTAssertEqual(swapped.permuted([0, 2, 1]).scalars, big.scalars)
+        XCTAssertEqual(swapped.scalars[(1 * 45 + 7) * 37 + 30], big.scalars[(1 * 37 + 30) * 45 + 7])
     }
 
     func testBroadcastingArithmeticAndReductions() {

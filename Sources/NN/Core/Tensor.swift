@@ -83,6 +83,9 @@ public struct Tensor: @unchecked Sendable {
     public func permuted(_ axes: [Int]) -> Tensor {
         precondition(axes.sorted() == Array(0..<rank), "axes \(axes) do not permute rank \(rank)")
         let newShape = axes.map { shape[$0] }
+        if rank >= 2 && axes == Array(0..<(rank - 2)) + [rank - 1, rank - 2] {
+            return batchedTranspose()
+        }
         var out = Tensor(uninitializedShape: newShape)
         let srcStrides = Tensor.strides(of: shape)
         let permutedStrides = axes.map { srcStrides[$0] }
@@ -100,6 +103,27 @@ public struct Tensor: @unchecked Sendable {
                 offset -= permutedStrides[d] * newShape[d]
                 index[d] = 0
                 d -= 1
+            }
+        }
+        return out
+    }
+
+    /// The last two dimensions swapped (the hot case of `permuted`: attention's tokens <->
+    /// channels), copied in tiles so that reads and writes both stay in cache.
+    private func batchedTranspose() -> Tensor {
+        let (rows, columns) = (shape[rank - 2], shape[rank - 1])
+        let matrices = count / max(rows * columns, 1)
+        var out = Tensor(uninitializedShape: Array(shape.dropLast(2)) + [columns, rows])
+        let src = pointer, dst = out.mutablePointer()
+        let tile = 32
+        for m in 0..<matrices {
+            let a = src + m * rows * columns, b = dst + m * rows * columns
+            for r0 in stride(from: 0, to: rows, by: tile) {
+                for c0 in stride(from: 0, to: columns, by: tile) {
+                    for r in r0..<Swift.min(r0 + tile, rows) {
+                        for c in c0..<Swift.min(c0 + tile, columns) { b[c * rows + r] = a[r * columns + c] }
+                    }
+                }
             }
         }
         return out
