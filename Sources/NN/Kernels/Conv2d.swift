@@ -100,7 +100,12 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int
                 let ih = oh * g.stride - g.padding + ki
                 if ih >= 0 && ih < g.height {
                     let dst = plane + ih * g.width - g.padding + kj
-                    for ow in inside { dst[ow * g.stride] += src[ow] }
+                    if g.stride == 1 {
+                        // Contiguous on both sides: a loop the compiler vectorizes.
+                        for ow in inside { dst[ow] += src[ow] }
+                    } else {
+                        for ow in inside { dst[ow * g.stride] += src[ow] }
+                    }
                 }
                 src += g.outWidth
             }
