@@ -22,6 +22,11 @@ public struct SchedulerConfig: Equatable, Sendable {
     public var varianceType: String?
     /// DDIM: whether the step after t = 0 uses alpha_cumprod 1 (else alphas_cumprod[0]).
     public var setAlphaToOne: Bool?
+    /// Sigma-based schedulers (Euler): how sigmas are interpolated and spaced, and the last one.
+    public var interpolationType: String?
+    public var useKarrasSigmas: Bool?
+    public var timestepType: String?
+    public var finalSigmasType: String?
 
     public init() {}
 
@@ -32,7 +37,9 @@ public struct SchedulerConfig: Equatable, Sendable {
         ("prediction_type", \.predictionType), ("clip_sample", \.clipSample), ("clip_sample_range", \.clipSampleRange),
         ("thresholding", \.thresholding), ("timestep_spacing", \.timestepSpacing), ("steps_offset", \.stepsOffset),
         ("rescale_betas_zero_snr", \.rescaleBetasZeroSNR), ("variance_type", \.varianceType),
-        ("set_alpha_to_one", \.setAlphaToOne),
+        ("set_alpha_to_one", \.setAlphaToOne), ("interpolation_type", \.interpolationType),
+        ("use_karras_sigmas", \.useKarrasSigmas), ("timestep_type", \.timestepType),
+        ("final_sigmas_type", \.finalSigmasType),
     ]
 
     public init(json data: Data, path: String) throws {
@@ -56,6 +63,10 @@ public struct SchedulerConfig: Equatable, Sendable {
             rescaleBetasZeroSNR = try reader.bool("rescale_betas_zero_snr")
             varianceType = try reader.string("variance_type")
             setAlphaToOne = try reader.bool("set_alpha_to_one")
+            interpolationType = try reader.string("interpolation_type")
+            useKarrasSigmas = try reader.bool("use_karras_sigmas")
+            timestepType = try reader.string("timestep_type")
+            finalSigmasType = try reader.string("final_sigmas_type")
         } catch let error as ConfigError {
             throw FileFormatError(path: path, reason: error.description)
         }
@@ -79,6 +90,10 @@ public struct SchedulerConfig: Equatable, Sendable {
         if let rescaleBetasZeroSNR { d["rescale_betas_zero_snr"] = rescaleBetasZeroSNR }
         if let varianceType { d["variance_type"] = varianceType }
         if let setAlphaToOne { d["set_alpha_to_one"] = setAlphaToOne }
+        if let interpolationType { d["interpolation_type"] = interpolationType }
+        if let useKarrasSigmas { d["use_karras_sigmas"] = useKarrasSigmas }
+        if let timestepType { d["timestep_type"] = timestepType }
+        if let finalSigmasType { d["final_sigmas_type"] = finalSigmasType }
         return try JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])
     }
 

@@ -1,6 +1,6 @@
 /// The samplers `diffuse sample` offers, by their command-line names.
 public enum SchedulerKind: String, CaseIterable, Sendable {
-    case ddpm, ddim
+    case ddpm, ddim, euler, eulerAncestral = "euler-a"
 
     /// A scheduler of this kind reading `config` (a model's scheduler_config.json): keys in the
     /// file are used as written, missing ones take this scheduler's diffusers defaults.
@@ -8,6 +8,8 @@ public enum SchedulerKind: String, CaseIterable, Sendable {
         switch self {
         case .ddpm: return try DDPMScheduler(config: config)
         case .ddim: return try DDIMScheduler(config: config)
+        case .euler: return try EulerScheduler(config: config)
+        case .eulerAncestral: return try EulerAncestralScheduler(config: config)
         }
     }
 }

@@ -1,0 +1,213 @@
+import NN
+
+/// The sigma schedule that diffusers' Euler schedulers share: the noise levels
+/// sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) of the training timesteps (Karras et al. 2022,
+/// "Elucidating the Design Space of Diffusion-Based Generative Models", x = x0 + sigma eps
+/// parametrisation), read off at a run's float timesteps by linear interpolation, plus a final 0.
+struct SigmaSchedule {
+    let settings: SchedulerSettings
+    /// sigma_t for t = 0 ..< T, in float32 as PyTorch computes it.
+    let trainSigmas: [Float]
+    /// Whether init_noise_sigma is sqrt(sigma_max^2 + 1) (leading spacing) rather than sigma_max.
+    private let leading: Bool
+
+    /// The settings of `config` with linspace spacing where the key is unset (Euler's default).
+    /// Throws a ConfigError naming the key for values diffusers' Euler schedulers do not support
+    /// or that this implementation does not yet: trained_betas, thresholding, Karras sigmas,
+    /// log-linear interpolation, continuous timesteps, a final sigma other than zero.
+    init(config: SchedulerConfig) throws {
+        let unsupported: [(String, String?, String)] = [
+            ("use_karras_sigmas", config.useKarrasSigmas.map(String.init), "false"),
+            ("interpolation_type", config.interpolationType, "linear"),
+            ("timestep_type", config.timestepType, "discrete"),
+            ("final_sigmas_type", config.finalSigmasType, "zero"),
+        ]
+        for (key, value, supported) in unsupported where value != nil && value != supported {
+            throw ConfigError(field: key, reason: "\(value!) is not supported yet (only \(supported))")
+        }
+        var config = config
+        if config.timestepSpacing == nil { config.timestepSpacing = TimestepSpacing.linspace.rawValue }
+        settings = try SchedulerSettings(config: config)
+        var alphasCumprod = settings.schedule.alphasCumprod
+        // diffusers: with zero terminal SNR the last alpha_bar is 2^-24, so sigma stays finite
+        if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
+        trainSigmas = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+        leading = settings.spacing == .leading
+    }
+
+    /// The timesteps of a run of `count` steps (floats: linspace spacing does not round) and
+    /// the count + 1 sigmas of the run, the last 0.
+    func run(count: Int) throws -> (timesteps: [Float], sigmas: [Float]) {
+        let trainTimesteps = trainSigmas.count
+        var timesteps: [Float]
+        linspace: if settings.spacing == .linspace {
+            guard count >= 1, count <= trainTimesteps else {
+                throw SchedulerError(reason: "cannot sample in \(count) steps: the count must be between 1 and "
+                                     + "\(trainTimesteps) (the model's num_train_timesteps)")
+            }
+            // np.linspace(0, T - 1, n, dtype=float32): i * step in double, the last point T - 1, then
+            // float; a single step is [0] (so a 1-step run starts at sigma_0, as in diffusers)
+            guard count > 1 else { timesteps = [0]; break linspace }
+            let end = Double(trainTimesteps - 1), step = end / Double(count - 1)
+            timesteps = (0..<count).reversed().map { i in Float(i == count - 1 ? end : Double(i) * step) }
+        } else {
+            timesteps = try settings.timesteps(count: count).map(Float.init)
+        }
+        // np.interp over 0 ..< T in double, clamped at both ends, then float
+        let sigmas = timesteps.map { t -> Float in
+            let x = Double(t)
+            if x <= 0 { return trainSigmas[0] }
+            if x >= Double(trainTimesteps - 1) { return trainSigmas[trainTimesteps - 1] }
+            let j = Int(x.rounded(.down))
+            let low = Double(trainSigmas[j]), high = Double(trainSigmas[j + 1])
+            return Float((high - low) * (x - Double(j)) + low)
+        }
+        return (timesteps, sigmas + [0])
+    }
+
+    /// The run before set_timesteps, as diffusers' constructor sets it whatever the spacing:
+    /// every training timestep, T - 1 down to 0, with its sigma, then 0.
+    func trainingRun() -> (timesteps: [Float], sigmas: [Float]) {
+        ((0..<trainSigmas.count).reversed().map(Float.init), trainSigmas.reversed() + [0])
+    }
+
+    /// diffusers' init_noise_sigma for the run's sigmas.
+    func initNoiseSigma(_ sigmas: [Float]) -> Float {
+        let maxSigma = sigmas.max() ?? 0
+        return leading ? (maxSigma * maxSigma + 1).squareRoot() : maxSigma
+    }
+}
+
+/// Where a run stands: the index of the next step, found from the first timestep seen as
+/// diffusers' `index_for_timestep` does, then counted up one a step.
+struct StepCounter {
+    private(set) var index: Int?
+
+    mutating func current(_ timestep: Float, in timesteps: [Float]) -> Int {
+        if let index { return index }
+        let matches = timesteps.indices.filter { timesteps[$0] == timestep }
+        precondition(!matches.isEmpty, "timestep \(timestep) is not one of the run's timesteps")
+        // diffusers takes the second match where there are two, not to skip a sigma mid-run
+        let found = matches.count > 1 ? matches[1] : matches[0]
+        index = found
+        return found
+    }
+
+    mutating func advance() { index = index.map { $0 + 1 } }
+    mutating func reset() { index = nil }
+}
+
+/// x / sqrt(sigma^2 + 1), elementwise: the model input at noise level sigma.
+func scaledForSigma(_ sample: Tensor, sigma: Float) -> Tensor {
+    let divisor = (sigma * sigma + 1).squareRoot()
+    var out = Tensor.zeros(sample.shape)
+    sample.withUnsafeBufferPointer { x in
+        out.withUnsafeMutableBufferPointer { o in
+            for i in 0..<o.count { o[i] = x[i] / divisor }
+        }
+    }
+    return out
+}
+
+/// Euler's method on the probability-flow ODE dx/dsigma = (x - x0(x, sigma)) / sigma (Karras et al.
+/// 2022, algorithm 2 with the "churn" noise of its steps 4-6), as diffusers' `EulerDiscreteScheduler`
+/// with linear interpolation of sigmas and a final sigma of 0.
+///
+/// Code names and the paper's symbols:
+///
+///     sigma          sigma_i            the run's sigmas[i]
+///     sigmaNext      sigma_{i+1}        0 after the last step
+///     gamma          gamma_i            min(S_churn / n, sqrt(2) - 1) for S_tmin <= sigma <= S_tmax
+///     sigmaHat       t_hat_i            sigma (gamma + 1)
+///     x0             D_theta(x_hat; t_hat)   the denoised sample
+///     derivative     d_i                (x_hat - x0) / sigma_hat
+///
+/// Samples are in the sigma parametrisation x = x0 + sigma eps, so the model sees x / sqrt(sigma^2 + 1).
+/// Not supported yet (diffusers' keys that SchedulerConfig lacks take their defaults):
+/// interpolation_type log_linear, Karras / exponential / beta sigmas, timestep_type continuous,
+/// final_sigmas_type sigma_min. Unlike diffusers, sigmoid betas are accepted.
+public final class EulerScheduler: Scheduler {
+    /// Karras et al.'s S_churn: 0 (the default) makes the sampler deterministic.
+    public var sChurn: Float = 0
+    /// The range of sigma in which churn noise is added (S_tmin, S_tmax).
+    public var sTmin: Float = 0
+    public var sTmax: Float = .infinity
+    /// The scale of the churn noise (S_noise).
+    public var sNoise: Float = 1
+
+    public private(set) var timesteps: [Float]
+    /// The run's count + 1 noise levels, the last 0.
+    public private(set) var sigmas: [Float]
+    public var initNoiseSigma: Float { schedule.initNoiseSigma(sigmas) }
+
+    private let schedule: SigmaSchedule
+    private var counter = StepCounter()
+
+    /// A scheduler for `config`; unset keys take EulerDiscreteScheduler's defaults (linear betas,
+    /// epsilon, linspace spacing, steps_offset 0). Before setTimesteps the run is all T timesteps.
+    public init(config: SchedulerConfig) throws {
+        schedule = try SigmaSchedule(config: config)
+        (timesteps, sigmas) = schedule.trainingRun()
+    }
+
+    public func setTimesteps(_ count: Int) throws {
+        (timesteps, sigmas) = try schedule.run(count: count)
+        counter.reset()
+    }
+
+    public func scaleModelInput(_ sample: Tensor, timestep: Float) -> Tensor {
+        scaledForSigma(sample, sigma: sigmas[counter.current(timestep, in: timesteps)])
+    }
+
+    /// One Euler step from sigmas[i] to sigmas[i + 1]; draws noise only when churn applies.
+    public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
+        precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
+        let index = counter.current(timestep, in: timesteps)
+        precondition(index + 1 < sigmas.count, "the run has no step after timestep \(timestep)")
+        defer { counter.advance() }
+
+        // 1. sigma_i, sigma_{i+1} and the churned level sigma_hat (Karras et al. alg. 2, steps 4-5)
+        let sigma = sigmas[index], sigmaNext = sigmas[index + 1]
+        let gamma: Float = sTmin <= sigma && sigma <= sTmax
+            ? Swift.min(sChurn / Float(sigmas.count - 1), Float(2).squareRoot() - 1) : 0
+        let sigmaHat = sigma * (gamma + 1)
+
+        // 2. x_hat = x + sqrt(sigma_hat^2 - sigma^2) S_noise z (step 6), only for gamma > 0
+        var x = sample
+        if gamma > 0 {
+            let z = noise()
+            precondition(z.shape == sample.shape, "noise \(z.shape) and sample \(sample.shape) differ")
+            let scale = (sigmaHat * sigmaHat - sigma * sigma).squareRoot(), sNoise = sNoise
+            z.withUnsafeBufferPointer { z in
+                x.withUnsafeMutableBufferPointer { x in
+                    for i in 0..<x.count { x[i] += z[i] * sNoise * scale }
+                }
+            }
+        }
+
+        // 3. x0 by prediction type (v uses sigma, not sigma_hat, as diffusers does)
+        let prediction = schedule.settings.prediction
+        let vOutput = -sigma / (sigma * sigma + 1).squareRoot(), vSample = sigma * sigma + 1
+        // 4. dt = sigma_{i+1} - sigma_hat
+        let dt = sigmaNext - sigmaHat
+        var previous = Tensor.zeros(sample.shape)
+        modelOutput.withUnsafeBufferPointer { m in
+            x.withUnsafeBufferPointer { x in
+                previous.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<out.count {
+                        let x0: Float
+                        switch prediction {
+                        case .epsilon: x0 = x[i] - sigmaHat * m[i]
+                        case .vPrediction: x0 = m[i] * vOutput + x[i] / vSample
+                        case .sample: x0 = m[i]
+                        }
+                        // 5. d = (x_hat - x0) / sigma_hat, x_{i+1} = x_hat + d dt (step 8)
+                        let derivative = (x[i] - x0) / sigmaHat
+                        out[i] = x[i] + derivative * dt
+                    }
+                }
+            }
+        }
+        return previous
+    }
+}
