@@ -17,48 +17,38 @@ import NN
 /// Prediction types epsilon and v_prediction (diffusers does not implement sample). Unlike
 /// diffusers, sigmoid betas are accepted; noise is not drawn for the last step (sigma_up = 0).
 public final class EulerAncestralScheduler: Scheduler {
-    public private(set) var timesteps: [Float]
+    public var timesteps: [Float] { run.timesteps }
     /// The run's count + 1 noise levels, the last 0.
-    public private(set) var sigmas: [Float]
-    public var initNoiseSigma: Float { schedule.initNoiseSigma(sigmas) }
+    public var sigmas: [Float] { run.sigmas }
+    public var initNoiseSigma: Float { run.initNoiseSigma }
 
-    private let schedule: SigmaSchedule
-    private var counter = StepCounter()
+    private var run: SigmaRun
 
     /// A scheduler for `config`; unset keys take EulerAncestralDiscreteScheduler's defaults (linear
     /// betas, epsilon, linspace spacing, steps_offset 0). Throws a ConfigError for prediction type sample.
     public init(config: SchedulerConfig) throws {
-        schedule = try SigmaSchedule(config: config)
-        if schedule.settings.prediction == .sample {
+        run = try SigmaRun(config: config)
+        if run.schedule.settings.prediction == .sample {
             throw ConfigError(field: "prediction_type", reason: "sample is not supported by Euler ancestral (epsilon, v_prediction)")
         }
-        (timesteps, sigmas) = schedule.trainingRun()
     }
 
-    public func setTimesteps(_ count: Int) throws {
-        (timesteps, sigmas) = try schedule.run(count: count)
-        counter.reset()
-    }
+    public func setTimesteps(_ count: Int) throws { try run.set(count: count) }
 
     public func scaleModelInput(_ sample: Tensor, timestep: Float) -> Tensor {
-        scaledForSigma(sample, sigma: sigmas[counter.current(timestep, in: timesteps)])
+        run.scaledInput(sample, timestep: timestep)
     }
 
     /// One ancestral step from sigmas[i] to sigmas[i + 1]; draws noise unless sigma_up is 0.
     public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
-        precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let index = counter.current(timestep, in: timesteps)
-        precondition(index + 1 < sigmas.count, "the run has no step after timestep \(timestep)")
-        defer { counter.advance() }
-
         // 1. sigma_from, sigma_to, and the split of sigma_to^2 into sigma_down^2 + sigma_up^2
-        let sigma = sigmas[index], sigmaNext = sigmas[index + 1]
+        let (sigma, sigmaNext) = run.takeStep(at: timestep, modelOutput: modelOutput, sample: sample)
         let sigmaUp = (sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext) / (sigma * sigma)).squareRoot()
         let sigmaDown = (sigmaNext * sigmaNext - sigmaUp * sigmaUp).squareRoot()
         // 2. dt = sigma_down - sigma
         let dt = sigmaDown - sigma
 
-        let prediction = schedule.settings.prediction
+        let prediction = run.schedule.settings.prediction
         let vOutput = -sigma / (sigma * sigma + 1).squareRoot(), vSample = sigma * sigma + 1
         var previous = Tensor.zeros(sample.shape)
         modelOutput.withUnsafeBufferPointer { m in

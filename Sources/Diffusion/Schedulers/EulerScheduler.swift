@@ -97,6 +97,42 @@ struct StepCounter {
     mutating func reset() { index = nil }
 }
 
+/// A run of a sigma-based scheduler: its timesteps, its count + 1 sigmas (the last 0) and the
+/// step that comes next. The Euler schedulers differ only in the update of a step.
+struct SigmaRun {
+    let schedule: SigmaSchedule
+    private(set) var timesteps: [Float]
+    private(set) var sigmas: [Float]
+    private var counter = StepCounter()
+
+    /// Before set_timesteps the run is all T timesteps, as diffusers' constructor sets it.
+    init(config: SchedulerConfig) throws {
+        schedule = try SigmaSchedule(config: config)
+        (timesteps, sigmas) = schedule.trainingRun()
+    }
+
+    var initNoiseSigma: Float { schedule.initNoiseSigma(sigmas) }
+
+    mutating func set(count: Int) throws {
+        (timesteps, sigmas) = try schedule.run(count: count)
+        counter.reset()
+    }
+
+    /// The model input at `timestep`: the sample over sqrt(sigma^2 + 1).
+    mutating func scaledInput(_ sample: Tensor, timestep: Float) -> Tensor {
+        scaledForSigma(sample, sigma: sigmas[counter.current(timestep, in: timesteps)])
+    }
+
+    /// The noise levels of the step at `timestep` (sigma_i, sigma_{i+1}); moves on to the next step.
+    mutating func takeStep(at timestep: Float, modelOutput: Tensor, sample: Tensor) -> (sigma: Float, next: Float) {
+        precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
+        let index = counter.current(timestep, in: timesteps)
+        precondition(index + 1 < sigmas.count, "the run has no step after timestep \(timestep)")
+        counter.advance()
+        return (sigmas[index], sigmas[index + 1])
+    }
+}
+
 /// x / sqrt(sigma^2 + 1), elementwise: the model input at noise level sigma.
 func scaledForSigma(_ sample: Tensor, sigma: Float) -> Tensor {
     let divisor = (sigma * sigma + 1).squareRoot()
@@ -135,39 +171,29 @@ public final class EulerScheduler: Scheduler {
     /// The scale of the churn noise (S_noise).
     public var sNoise: Float = 1
 
-    public private(set) var timesteps: [Float]
+    public var timesteps: [Float] { run.timesteps }
     /// The run's count + 1 noise levels, the last 0.
-    public private(set) var sigmas: [Float]
-    public var initNoiseSigma: Float { schedule.initNoiseSigma(sigmas) }
+    public var sigmas: [Float] { run.sigmas }
+    public var initNoiseSigma: Float { run.initNoiseSigma }
 
-    private let schedule: SigmaSchedule
-    private var counter = StepCounter()
+    private var run: SigmaRun
 
     /// A scheduler for `config`; unset keys take EulerDiscreteScheduler's defaults (linear betas,
     /// epsilon, linspace spacing, steps_offset 0). Before setTimesteps the run is all T timesteps.
     public init(config: SchedulerConfig) throws {
-        schedule = try SigmaSchedule(config: config)
-        (timesteps, sigmas) = schedule.trainingRun()
+        run = try SigmaRun(config: config)
     }
 
-    public func setTimesteps(_ count: Int) throws {
-        (timesteps, sigmas) = try schedule.run(count: count)
-        counter.reset()
-    }
+    public func setTimesteps(_ count: Int) throws { try run.set(count: count) }
 
     public func scaleModelInput(_ sample: Tensor, timestep: Float) -> Tensor {
-        scaledForSigma(sample, sigma: sigmas[counter.current(timestep, in: timesteps)])
+        run.scaledInput(sample, timestep: timestep)
     }
 
     /// One Euler step from sigmas[i] to sigmas[i + 1]; draws noise only when churn applies.
     public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
-        precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let index = counter.current(timestep, in: timesteps)
-        precondition(index + 1 < sigmas.count, "the run has no step after timestep \(timestep)")
-        defer { counter.advance() }
-
         // 1. sigma_i, sigma_{i+1} and the churned level sigma_hat (Karras et al. alg. 2, steps 4-5)
-        let sigma = sigmas[index], sigmaNext = sigmas[index + 1]
+        let (sigma, sigmaNext) = run.takeStep(at: timestep, modelOutput: modelOutput, sample: sample)
         let gamma: Float = sTmin <= sigma && sigma <= sTmax
             ? Swift.min(sChurn / Float(sigmas.count - 1), Float(2).squareRoot() - 1) : 0
         let sigmaHat = sigma * (gamma + 1)
@@ -186,7 +212,7 @@ public final class EulerScheduler: Scheduler {
         }
 
         // 3. x0 by prediction type (v uses sigma, not sigma_hat, as diffusers does)
-        let prediction = schedule.settings.prediction
+        let prediction = run.schedule.settings.prediction
         let vOutput = -sigma / (sigma * sigma + 1).squareRoot(), vSample = sigma * sigma + 1
         // 4. dt = sigma_{i+1} - sigma_hat
         let dt = sigmaNext - sigmaHat
