@@ -43,13 +43,8 @@ final class DownBlock: Module {
          config: UNetConfig, seeds: inout SeedSequence) {
         var resnets: [ResnetBlock] = [], attentions: [AttentionBlock] = []
         for i in 0..<layers {
-            resnets.append(ResnetBlock(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                                       timeEmbeddingChannels: config.timeEmbeddingDim, groups: config.normNumGroups,
-                                       eps: Float(config.normEps), seeds: &seeds))
-            if withAttention {
-                attentions.append(AttentionBlock(channels: outChannels, headDim: config.attentionHeadDim,
-                                                 groups: config.normNumGroups, eps: Float(config.normEps), seeds: &seeds))
-            }
+            resnets.append(config.resnet(i == 0 ? inChannels : outChannels, outChannels, seeds: &seeds))
+            if withAttention { attentions.append(config.attention(outChannels, seeds: &seeds)) }
         }
         self.resnets = resnets
         self.attentions = attentions
@@ -92,13 +87,8 @@ final class UpBlock: Module {
         for i in 0..<layers {
             let skipChannels = i == layers - 1 ? inChannels : outChannels
             let inputChannels = i == 0 ? previousChannels : outChannels
-            resnets.append(ResnetBlock(inChannels: inputChannels + skipChannels, outChannels: outChannels,
-                                       timeEmbeddingChannels: config.timeEmbeddingDim, groups: config.normNumGroups,
-                                       eps: Float(config.normEps), seeds: &seeds))
-            if withAttention {
-                attentions.append(AttentionBlock(channels: outChannels, headDim: config.attentionHeadDim,
-                                                 groups: config.normNumGroups, eps: Float(config.normEps), seeds: &seeds))
-            }
+            resnets.append(config.resnet(inputChannels + skipChannels, outChannels, seeds: &seeds))
+            if withAttention { attentions.append(config.attention(outChannels, seeds: &seeds)) }
         }
         self.resnets = resnets
         self.attentions = attentions
@@ -126,17 +116,10 @@ final class MidBlock: Module {
     let attention: AttentionBlock?
 
     init(channels: Int, config: UNetConfig, seeds: inout SeedSequence) {
-        let scale = Float(config.midBlockScaleFactor), eps = Float(config.normEps)
-        func resnet(_ seeds: inout SeedSequence) -> ResnetBlock {
-            ResnetBlock(inChannels: channels, outChannels: channels, timeEmbeddingChannels: config.timeEmbeddingDim,
-                        groups: config.normNumGroups, eps: eps, outputScaleFactor: scale, seeds: &seeds)
-        }
-        let first = resnet(&seeds)
-        attention = config.addAttention
-            ? AttentionBlock(channels: channels, headDim: config.attentionHeadDim, groups: config.normNumGroups,
-                             eps: eps, rescaleOutputFactor: scale, seeds: &seeds)
-            : nil
-        resnets = [first, resnet(&seeds)]
+        let scale = Float(config.midBlockScaleFactor)
+        let first = config.resnet(channels, channels, outputScaleFactor: scale, seeds: &seeds)
+        attention = config.addAttention ? config.attention(channels, rescaleOutputFactor: scale, seeds: &seeds) : nil
+        resnets = [first, config.resnet(channels, channels, outputScaleFactor: scale, seeds: &seeds)]
     }
 
     var namedParameters: [(name: String, parameter: Variable)] {
@@ -147,5 +130,19 @@ final class MidBlock: Module {
         var h = resnets[0](x, activatedTime: activatedTime)
         if let attention { h = attention(h) }
         return resnets[1](h, activatedTime: activatedTime)
+    }
+}
+
+extension UNetConfig {
+    /// A resnet block with this config's time embedding, norm groups and eps.
+    func resnet(_ inChannels: Int, _ outChannels: Int, outputScaleFactor: Float = 1, seeds: inout SeedSequence) -> ResnetBlock {
+        ResnetBlock(inChannels: inChannels, outChannels: outChannels, timeEmbeddingChannels: timeEmbeddingDim,
+                    groups: normNumGroups, eps: Float(normEps), outputScaleFactor: outputScaleFactor, seeds: &seeds)
+    }
+
+    /// An attention block with this config's head size, norm groups and eps.
+    func attention(_ channels: Int, rescaleOutputFactor: Float = 1, seeds: inout SeedSequence) -> AttentionBlock {
+        AttentionBlock(channels: channels, headDim: attentionHeadDim, groups: normNumGroups, eps: Float(normEps),
+                       rescaleOutputFactor: rescaleOutputFactor, seeds: &seeds)
     }
 }
