@@ -94,6 +94,11 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Imaging", "NN"]
         ),
+        // The command-line tool end to end, on tiny models made in the tests.
+        .testTarget(
+            name: "DiffuseTests",
+            dependencies: ["diffuse", "Diffusion", "Evaluation", "Imaging", "NN"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

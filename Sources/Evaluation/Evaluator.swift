@@ -8,10 +8,27 @@ public enum Evaluator {
     /// extractor is a classifier; in batches, calling `progress` with the images done.
     public static func features(of dataset: ImageDataset, extractor: FeatureExtractor, batchSize: Int = 250,
                                 progress: (Int) -> Void = { _ in }) -> (features: Tensor, probabilities: Tensor?) {
+        features(count: dataset.count, extractor: extractor, batchSize: batchSize, progress: progress) { range in
+            dataset.batch(Array(range))
+        }
+    }
+
+    /// Features and class probabilities of 8-bit images held in memory (generated images, as
+    /// they would be written to PNG), each fitted to the extractor's resolution first.
+    public static func features(of images: [Image], extractor: FeatureExtractor, batchSize: Int = 250,
+                                progress: (Int) -> Void = { _ in }) -> (features: Tensor, probabilities: Tensor?) {
+        features(count: images.count, extractor: extractor, batchSize: batchSize, progress: progress) { range in
+            Grid.batch(images[range].map { $0.fitted(to: extractor.resolution) })
+        }
+    }
+
+    /// Features of `count` images taken `batchSize` at a time from `batch` (indices -> (n, C, H, W)).
+    private static func features(count: Int, extractor: FeatureExtractor, batchSize: Int, progress: (Int) -> Void,
+                                 batch: (Range<Int>) -> Tensor) -> (features: Tensor, probabilities: Tensor?) {
         var features: [Float] = [], probabilities: [Float] = []
         var featureDimension = 0, classes = 0
-        for start in stride(from: 0, to: dataset.count, by: batchSize) {
-            let images = dataset.batch(Array(start..<min(start + batchSize, dataset.count)))
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let images = batch(start..<min(start + batchSize, count))
             let batchFeatures = extractor.features(images)
             featureDimension = batchFeatures.shape[1]
             features += batchFeatures.scalars
@@ -19,10 +36,10 @@ public enum Evaluator {
                 classes = p.shape[1]
                 probabilities += p.scalars
             }
-            progress(min(start + batchSize, dataset.count))
+            progress(min(start + batchSize, count))
         }
-        return (Tensor(shape: [dataset.count, featureDimension], features),
-                classes > 0 ? Tensor(shape: [dataset.count, classes], probabilities) : nil)
+        return (Tensor(shape: [count, featureDimension], features),
+                classes > 0 ? Tensor(shape: [count, classes], probabilities) : nil)
     }
 
     /// FID, KID, precision/recall and density/coverage of `fake` against `real` features.
@@ -39,6 +56,17 @@ public enum Evaluator {
         return EvaluationResult(features: extractor, nReal: real.count, nFake: fake.count, fid: fid, kid: kid.kid,
                                 kidStd: kid.std, precision: manifold.precision, recall: manifold.recall,
                                 density: manifold.density, coverage: manifold.coverage)
+    }
+
+    /// Adds the scores of a classifier extractor's class probabilities for the generated images
+    /// (Inception-Score-style score, predicted-class histogram); nothing for other extractors.
+    public static func addClassScores(to result: inout EvaluationResult, probabilities: Tensor?,
+                                      extractor: FeatureExtractor, seed: UInt64) throws {
+        guard let probabilities, let evaluator = extractor as? EvaluatorExtractor else { return }
+        let score = try inceptionScore(probabilities, seed: seed)
+        (result.inceptionScore, result.inceptionScoreStd) = (score.mean, score.std)
+        let classes = classHistogram(probabilities, classNames: evaluator.network.config.classNames)
+        (result.classHistogram, result.classEntropy) = (classes.histogram, classes.entropy)
     }
 
     /// The Inception-Score-style score of class probabilities (N, K), over rows shuffled with a

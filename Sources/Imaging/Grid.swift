@@ -21,6 +21,25 @@ public enum Grid {
         }
     }
 
+    /// Images (all the same size and channels) as a batch (N, C, H, W) in [-1, 1]: the inverse
+    /// of `images(fromBatch:)` up to its 8-bit rounding, and what a dataset of the same images
+    /// written as PNGs would give.
+    public static func batch(_ images: [Image]) -> Tensor {
+        precondition(!images.isEmpty, "a batch needs images")
+        let (w, h, c) = (images[0].width, images[0].height, images[0].channels)
+        precondition(images.allSatisfy { $0.width == w && $0.height == h && $0.channels == c },
+                     "batch images differ in size or channels")
+        var values = [Float](repeating: 0, count: images.count * c * h * w)
+        for (i, image) in images.enumerated() {
+            for channel in 0..<c {
+                for p in 0..<(h * w) {
+                    values[(i * c + channel) * h * w + p] = Float(image.pixels[p * c + channel]) / 127.5 - 1
+                }
+            }
+        }
+        return Tensor(shape: [images.count, c, h, w], values)
+    }
+
     /// The images (all the same size and channels) in rows of `columns` (default: a near-square
     /// layout), with `gap` pixels of `background` around and between them.
     public static func make(_ images: [Image], columns: Int? = nil, gap: Int = 2, background: UInt8 = 255) -> Image {

@@ -15,11 +15,14 @@ public struct LineChart {
     public var series: [Series]
     /// Plot y on a log10 scale (losses span decades).
     public var logY = false
+    /// Plot x on a log10 scale (step counts from 10 to 1000).
+    public var logX = false
     public var width = 720
     public var height = 420
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false) {
-        (self.title, self.xLabel, self.yLabel, self.series, self.logY) = (title, xLabel, yLabel, series, logY)
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false, logY: Bool = false) {
+        (self.title, self.xLabel, self.yLabel, self.series) = (title, xLabel, yLabel, series)
+        (self.logX, self.logY) = (logX, logY)
     }
 
     static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -28,14 +31,18 @@ public struct LineChart {
         let margin = (left: 70.0, right: 20.0, top: 40.0, bottom: 50.0)
         let plotWidth = Double(width) - margin.left - margin.right
         let plotHeight = Double(height) - margin.top - margin.bottom
+        let transformX: (Double) -> Double = logX ? { log10(max($0, 1e-12)) } : { $0 }
         let transform: (Double) -> Double = logY ? { log10(max($0, 1e-12)) } : { $0 }
-        let all = series.flatMap(\.points).filter { $0.y.isFinite && (!logY || $0.y > 0) }
-        let xs = all.map(\.x), ys = all.map { transform($0.y) }
+        let all = series.flatMap(\.points).filter(plotted)
+        let xs = all.map { transformX($0.x) }, ys = all.map { transform($0.y) }
         var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
         var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
-        if xMax <= xMin { xMax = xMin + 1 }
+        if xMax <= xMin { (xMin, xMax) = (xMin - 0.5, xMax + 0.5) }
         if yMax <= yMin { (yMin, yMax) = (yMin - 0.5, yMax + 0.5) }
-        func px(_ x: Double) -> Double { margin.left + (x - xMin) / (xMax - xMin) * plotWidth }
+        // 4% of room on each side, so that points at the extremes stay off the axes
+        let (xPad, yPad) = ((xMax - xMin) * 0.04, (yMax - yMin) * 0.04)
+        (xMin, xMax, yMin, yMax) = (xMin - xPad, xMax + xPad, yMin - yPad, yMax + yPad)
+        func px(_ x: Double) -> Double { margin.left + (transformX(x) - xMin) / (xMax - xMin) * plotWidth }
         func py(_ y: Double) -> Double { margin.top + (1 - (transform(y) - yMin) / (yMax - yMin)) * plotHeight }
 
         var svg = """
@@ -47,11 +54,12 @@ public struct LineChart {
         // Axes and ticks.
         svg += line(margin.left, margin.top + plotHeight, margin.left + plotWidth, margin.top + plotHeight, "#333")
         svg += line(margin.left, margin.top, margin.left, margin.top + plotHeight, "#333")
-        for x in Self.ticks(xMin, xMax) {
-            svg += line(px(x), margin.top + plotHeight, px(x), margin.top + plotHeight + 5, "#333")
-            svg += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(margin.top + plotHeight + 18))\" text-anchor=\"middle\">\(Self.label(x))</text>\n"
+        for t in Self.ticks(xMin, xMax, log: logX) {
+            let value = logX ? pow(10, t) : t
+            svg += line(px(value), margin.top + plotHeight, px(value), margin.top + plotHeight + 5, "#333")
+            svg += "<text x=\"\(fmt(px(value)))\" y=\"\(fmt(margin.top + plotHeight + 18))\" text-anchor=\"middle\">\(Self.label(value))</text>\n"
         }
-        for t in Self.ticks(yMin, yMax) {
+        for t in Self.ticks(yMin, yMax, log: logY) {
             let value = logY ? pow(10, t) : t
             let y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotHeight
             svg += line(margin.left - 5, y, margin.left + plotWidth, y, "#ddd")
@@ -62,11 +70,11 @@ public struct LineChart {
         // Series and legend.
         for (i, s) in series.enumerated() {
             let color = Self.colors[i % Self.colors.count]
-            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }
+            let points = s.points.filter(plotted)
                 .map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>\n"
             if s.points.count <= 40 {
-                for p in s.points where p.y.isFinite && (!logY || p.y > 0) {
+                for p in s.points where plotted(p) {
                     svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
                 }
             }
@@ -75,6 +83,25 @@ public struct LineChart {
             svg += "<text x=\"\(fmt(margin.left + plotWidth - 124))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
         }
         return svg + "</svg>\n"
+    }
+
+    /// Whether a point can be drawn: finite, and positive on a log axis.
+    private func plotted(_ point: (x: Double, y: Double)) -> Bool {
+        point.x.isFinite && point.y.isFinite && (!logX || point.x > 0) && (!logY || point.y > 0)
+    }
+
+    /// Tick positions covering lower...upper. On a log axis the bounds are log10 values and the
+    /// ticks are powers of ten where three or more fit, else 1, 2 and 5 times powers of ten where
+    /// three or more fit, else round numbers of the values themselves.
+    static func ticks(_ lower: Double, _ upper: Double, log: Bool) -> [Double] {
+        guard log else { return ticks(lower, upper) }
+        func inside(_ t: Double) -> Bool { t >= lower - 1e-9 && t <= upper + 1e-9 }
+        let decades = Int(floor(lower))...Int(ceil(upper))
+        let powers = decades.map(Double.init).filter(inside)
+        if powers.count >= 3 { return powers }
+        let steps = decades.flatMap { d in [1.0, 2, 5].map { log10($0) + Double(d) } }.filter(inside)
+        if steps.count >= 3 { return steps }
+        return ticks(pow(10, lower), pow(10, upper)).filter { $0 > 0 }.map(log10).filter(inside)
     }
 
     /// About five round-number ticks covering lower...upper.

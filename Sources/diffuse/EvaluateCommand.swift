@@ -16,8 +16,6 @@ struct Evaluate: ParsableCommand {
             """
     )
 
-    enum FeatureKind: String, ExpressibleByArgument, CaseIterable { case auto, evaluator, random, pixels }
-
     @Option(help: "The folder of real images.")
     var real: String?
     @Option(help: "The folder of generated images.")
@@ -26,10 +24,7 @@ struct Evaluate: ParsableCommand {
     var realFeatures: String?
     @Option(help: "Generated features (.npy, N x D) instead of --fake.")
     var fakeFeatures: String?
-    @Option(help: "The feature extractor: auto, evaluator, random or pixels.")
-    var features: FeatureKind = .auto
-    @Option(help: "An evaluator folder (made by train-evaluator).")
-    var evaluator: String?
+    @OptionGroup var featureOptions: FeatureOptions
     @Option(help: "Training images, to measure memorization.")
     var train: String?
     @Option(help: "Where to draw the closest generated/training pairs (with --train).")
@@ -40,8 +35,6 @@ struct Evaluate: ParsableCommand {
     var markdown: String?
     @Option(help: "Seed of KID's random subsets.")
     var seed: UInt64 = 0
-    @Flag(help: "Recompute the real features even when cached.")
-    var noCache = false
 
     func validate() throws {
         let usesFolders = real != nil || fake != nil
@@ -81,35 +74,19 @@ struct Evaluate: ParsableCommand {
         let fakeListing = try ImageFolder.scan(URL(fileURLWithPath: fake))
         let fakeInfo = try PNG.info(of: fakeListing.files[0].url)
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
-        let extractor = try chooseExtractor(realClasses: realListing.classNames, size: fakeInfo.width,
-                                            channels: fakeInfo.colorType.hasPrefix("gray") ? 1 : 3)
+        let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: fakeInfo.width,
+                                                     channels: fakeInfo.colorType.hasPrefix("gray") ? 1 : 3)
         print("Features: \(extractor.name)")
         let fakeSet = try ImageDataset.load(folder: URL(fileURLWithPath: fake), resolution: extractor.resolution, channels: extractor.channels)
         let realSet = try ImageDataset.load(folder: URL(fileURLWithPath: real), resolution: extractor.resolution, channels: extractor.channels)
-
-        let cache = FeatureCache()
-        let key = try FeatureCache.key(for: realSet, extractor: extractor)
-        var realFeatures = noCache ? nil : cache.load(key)
-        if realFeatures == nil {
-            let progress = Progress(total: realSet.count, unit: "img")
-            realFeatures = Evaluator.features(of: realSet, extractor: extractor) { progress.update($0, "real features") }.features
-            progress.finish()
-            try cache.store(realFeatures!, key: key, description: "\(real) with \(extractor.name)")
-        } else {
-            print("Real features from the cache (\(cache.folder.path))")
-        }
+        let realFeatures = try featureOptions.realFeatures(of: realSet, extractor: extractor)
         let progress = Progress(total: fakeSet.count, unit: "img")
         let (fakeFeatures, probabilities) = Evaluator.features(of: fakeSet, extractor: extractor) { progress.update($0, "generated features") }
         progress.finish()
 
-        var result = try Evaluator.compare(real: FeatureMatrix(realFeatures!), fake: FeatureMatrix(fakeFeatures),
+        var result = try Evaluator.compare(real: FeatureMatrix(realFeatures), fake: FeatureMatrix(fakeFeatures),
                                            extractor: extractor.name, seed: seed)
-        if let probabilities, let evaluator = extractor as? EvaluatorExtractor {
-            let score = try Evaluator.inceptionScore(probabilities, seed: seed)
-            (result.inceptionScore, result.inceptionScoreStd) = (score.mean, score.std)
-            let classes = Evaluator.classHistogram(probabilities, classNames: evaluator.network.config.classNames)
-            (result.classHistogram, result.classEntropy) = (classes.histogram, classes.entropy)
-        }
+        try Evaluator.addClassScores(to: &result, probabilities: probabilities, extractor: extractor, seed: seed)
         if let train {
             let report = try MemorizationCheck.run(fake: fake, train: train, size: fakeInfo.width, channels: extractor.channels,
                                                    pairs: URL(fileURLWithPath: pairs))
@@ -117,23 +94,5 @@ struct Evaluate: ParsableCommand {
             print("Closest pairs (generated | training): \(pairs)")
         }
         return result
-    }
-
-    /// The extractor --features asks for.
-    private func chooseExtractor(realClasses: [String], size: Int, channels: Int) throws -> FeatureExtractor {
-        switch features {
-        case .random: return RandomNetworkExtractor(resolution: size, channels: channels)
-        case .pixels: return PixelExtractor(resolution: size, channels: channels)
-        case .evaluator:
-            guard let found = try evaluator.map({ try EvaluatorFolder.load(from: URL(fileURLWithPath: $0)) })
-                ?? ShippedEvaluators.matching(classNames: realClasses, channels: channels) else {
-                throw CommandError("--features evaluator: give --evaluator DIR (no shipped evaluator has the classes \(realClasses))")
-            }
-            return found
-        case .auto:
-            if let evaluator { return try EvaluatorFolder.load(from: URL(fileURLWithPath: evaluator)) }
-            return ShippedEvaluators.matching(classNames: realClasses, channels: channels)
-                ?? RandomNetworkExtractor(resolution: size, channels: channels)
-        }
     }
 }

@@ -59,8 +59,6 @@ struct Sample: ParsableCommand {
             (made as? DDIMScheduler)?.eta = eta
             return made
         }
-        try pipeline.makeScheduler().setTimesteps(stepCount)   // reject a bad step count before any work
-
         let imageShape = pipeline.imageShape
         var startNoise: Tensor?
         if let latents {
@@ -72,26 +70,20 @@ struct Sample: ParsableCommand {
         }
         let labels = try classLabels(unet: unet, classNames: classNames)
 
+        let evaluations = try pipeline.evaluations(steps: stepCount)   // rejects a bad step count before any work
         let outFolder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
-        let progress = Progress(total: count * stepCount, unit: "img")
+        let progress = Progress(total: count * evaluations, unit: "img")
         let started = Date()
-        var all: [Tensor] = []
-        for first in stride(from: 0, to: count, by: batchSize) {
-            let range = first..<min(first + batchSize, count)
-            let noise = startNoise.map { slice($0, range) }
-            let images = try pipeline.generate(range, steps: stepCount, seed: seed, latents: noise,
-                                               labels: labels.map { Array($0[range]) }) { done in
-                progress.update(first * stepCount + done * range.count, "", unitsPerItem: 1 / Double(stepCount))
-            }
-            for (offset, image) in Grid.images(fromBatch: images).enumerated() {
-                try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", range.lowerBound + offset)))
-            }
-            all.append(images)
+        let samples = try pipeline.generate(count: count, batchSize: batchSize, steps: stepCount, seed: seed,
+                                            latents: startNoise, labels: labels) { done in
+            progress.update(done, "", unitsPerItem: 1 / Double(evaluations))
         }
         progress.finish()
+        for (index, image) in Grid.images(fromBatch: samples).enumerated() {
+            try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", index)))
+        }
         let seconds = Date().timeIntervalSince(started)
-        let samples = concatenate(all)
         if let raw { try Npy.write(samples, to: URL(fileURLWithPath: raw)) }
         if let grid {
             // Cycling classes line up in columns, one class each.
@@ -117,16 +109,5 @@ struct Sample: ParsableCommand {
             throw CommandError("--class \(`class`): not a class of \(model) (\(known))")
         }
         return [Int](repeating: index, count: count)
-    }
-
-    private func slice(_ batch: Tensor, _ range: Range<Int>) -> Tensor {
-        let size = batch.count / batch.shape[0]
-        return Tensor(shape: [range.count] + Array(batch.shape.dropFirst()),
-                      Array(batch.scalars[(range.lowerBound * size)..<(range.upperBound * size)]))
-    }
-
-    private func concatenate(_ batches: [Tensor]) -> Tensor {
-        let shape = [batches.reduce(0) { $0 + $1.shape[0] }] + Array(batches[0].shape.dropFirst())
-        return Tensor(shape: shape, batches.flatMap(\.scalars))
     }
 }

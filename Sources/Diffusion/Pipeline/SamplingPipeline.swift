@@ -44,4 +44,37 @@ public struct SamplingPipeline {
         }
         return x
     }
+
+    /// Model evaluations per image of a run of `steps` steps (the scheduler's timesteps: Heun
+    /// and PNDM evaluate more than once a step); throws for a count the scheduler cannot do.
+    public func evaluations(steps: Int) throws -> Int {
+        let scheduler = try makeScheduler()
+        try scheduler.setTimesteps(steps)
+        return scheduler.timesteps.count
+    }
+
+    /// Images 0 ..< count of the run, `batchSize` at a time, as one batch (count, C, H, W).
+    /// `latents` (count, C, H, W) and `labels` (count) cover all the images; `progress` gets the
+    /// image-evaluations done so far, of count * evaluations(steps:).
+    public func generate(count: Int, batchSize: Int, steps: Int, seed: UInt64, latents: Tensor? = nil,
+                         labels: [Int]? = nil, progress: (Int) -> Void = { _ in }) throws -> Tensor {
+        precondition(count >= 1 && batchSize >= 1, "count and batch size must be positive")
+        let perImage = imageShape.reduce(1, *)
+        var values: [Float] = []
+        values.reserveCapacity(count * perImage)
+        var done = 0
+        for first in stride(from: 0, to: count, by: batchSize) {
+            let range = first..<min(first + batchSize, count)
+            let start = latents.map { batch in
+                Tensor(shape: [range.count] + imageShape,
+                       Array(batch.scalars[(range.lowerBound * perImage)..<(range.upperBound * perImage)]))
+            }
+            let images = try generate(range, steps: steps, seed: seed, latents: start, labels: labels.map { Array($0[range]) }) { _ in
+                done += range.count
+                progress(done)
+            }
+            values += images.scalars
+        }
+        return Tensor(shape: [count] + imageShape, values)
+    }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import Imaging
+
+extension ComparisonReport {
+    /// Rows of one sampler as (NFE, value) points in NFE order: a chart's line for that family.
+    /// Failed rows and rows without the value are left out.
+    func series(_ value: (ComparisonRow) -> Double?) -> [LineChart.Series] {
+        var families: [String] = []
+        for row in rows where !families.contains(row.sampler) { families.append(row.sampler) }
+        return families.compactMap { family in
+            let points = rows.filter { $0.sampler == family }
+                .compactMap { row in row.nfe.flatMap { nfe in value(row).map { (x: Double(nfe), y: $0) } } }
+                .sorted { $0.x < $1.x }
+            return points.isEmpty ? nil : LineChart.Series(name: family, points: points)
+        }
+    }
+
+    /// FID against model evaluations, one line per sampler family.
+    public func fidChart() -> LineChart {
+        LineChart(title: "FID against model evaluations (lower is better)", xLabel: "model evaluations (NFE, log scale)",
+                  yLabel: "FID", series: series { $0.metrics?.fid }, logX: true)
+    }
+
+    /// Sampling time against model evaluations, one line per sampler family.
+    public func timeChart() -> LineChart {
+        LineChart(title: "Sampling time for \(count) images", xLabel: "model evaluations (NFE, log scale)",
+                  yLabel: "seconds (log scale)", series: series { $0.seconds }, logX: true, logY: true)
+    }
+
+    /// The whole report as one HTML page with nothing outside it: the settings, the table, the
+    /// charts as inline SVG and each row's grid as an embedded PNG (`grids` maps a row's label
+    /// to its PNG bytes).
+    public func html(grids: [String: [UInt8]]) -> String {
+        var page = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Sampler comparison</title>
+            <style>
+            body { font-family: sans-serif; margin: 24px; color: #222; }
+            table { border-collapse: collapse; margin: 16px 0; font-size: 14px; }
+            th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+            th { background: #f3f3f3; } td.text { text-align: left; } tr.failed td { color: #b00; }
+            .charts { display: flex; flex-wrap: wrap; gap: 16px; }
+            .grids { display: flex; flex-wrap: wrap; gap: 24px; }
+            figure { margin: 0; } figcaption { font-weight: bold; margin-bottom: 4px; }
+            img { image-rendering: pixelated; width: 300px; }
+            code { background: #f3f3f3; padding: 1px 4px; }
+            </style></head><body>
+            <h1>Sampler comparison</h1>
+            <ul>
+
+            """
+        for line in settingsLines() { page += "<li>\(escapeHTML(line).replacingBackticks())</li>\n" }
+        page += "</ul>\n<table>\n<tr>" + Self.columns.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+        for row in rows {
+            let cells = cells(row).enumerated().map { index, text in
+                let isText = index == 0 || index == Self.columns.count - 1
+                return "<td\(isText ? " class=\"text\"" : "")>\(escapeHTML(text))</td>"
+            }
+            page += "<tr\(row.error == nil ? "" : " class=\"failed\"")>" + cells.joined() + "</tr>\n"
+        }
+        page += "</table>\n<div class=\"charts\">\n" + fidChart().svg() + timeChart().svg() + "</div>\n"
+        page += "<h2>Samples</h2>\n<div class=\"grids\">\n"
+        for row in rows {
+            page += "<figure><figcaption>\(escapeHTML(row.label))</figcaption>"
+            if let png = grids[row.label] {
+                page += "<img alt=\"\(escapeHTML(row.label)) samples\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+            } else {
+                page += "<p>\(escapeHTML(row.error ?? "no grid"))</p>"
+            }
+            page += "</figure>\n"
+        }
+        return page + "</div>\n</body></html>\n"
+    }
+}
+
+/// Text made safe inside HTML elements and attribute values.
+func escapeHTML(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+private extension String {
+    /// `code` spans (Markdown backticks) as <code> elements, in already-escaped text.
+    func replacingBackticks() -> String {
+        split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            .map { $0.offset % 2 == 1 ? "<code>\($0.element)</code>" : String($0.element) }.joined()
+    }
+}

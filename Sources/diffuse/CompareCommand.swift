@@ -1,0 +1,173 @@
+import ArgumentParser
+import Diffusion
+import Evaluation
+import Foundation
+import Imaging
+import NN
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run several samplers and step counts on one model, side by side: quality, diversity and time.",
+        discussion: """
+            Every row samples --count images with the same seeds (image i starts from the same \
+            noise in every row) and is measured against the same real images: model evaluations \
+            (NFE), sampling time, FID, KID, precision, recall, density and coverage. Writes \
+            OUT/report.json, report.csv, report.md, a self-contained report.html with charts, and \
+            OUT/grids/<sampler>-<steps>.png. The reports are rewritten after every row; a row \
+            that fails is reported and the others go on.
+            """
+    )
+
+    @Option(help: "The model folder (diffusers pipeline layout).")
+    var model: String
+    @Option(help: "The folder of real images.")
+    var real: String
+    @Option(help: "Comma-separated sampler:steps rows, e.g. ddim:50,ddim:20,euler:30 (samplers: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var schedulers: String = "ddim:100,ddim:50,ddim:20,ddim:10,euler:50,euler:20,euler:10"
+    @Option(help: "Images generated per row.")
+    var count: Int = 1000
+    @Option(help: "The folder for the reports and grids.")
+    var out: String
+    @Option(help: "Seed of the noise (the same for every row).")
+    var seed: UInt64 = 0
+    @Option(help: "Images per model call.")
+    var batchSize: Int = 64
+    @Option(help: "Images in each row's grid.")
+    var gridCount: Int = 64
+    @OptionGroup var featureOptions: FeatureOptions
+
+    /// The rows of --schedulers, in order.
+    var rows: [ComparisonRow] {
+        get throws { try Self.parseRows(schedulers) }
+    }
+
+    func validate() throws {
+        _ = try rows
+        guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two images)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard gridCount >= 1 else { throw ValidationError("--grid-count must be positive") }
+    }
+
+    /// "ddim:50,euler:30" as rows; a ValidationError names the entry that is not sampler:steps
+    /// with a known sampler and a positive step count, or that comes twice.
+    static func parseRows(_ list: String) throws -> [ComparisonRow] {
+        let names = SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")
+        var rows: [ComparisonRow] = []
+        for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let steps = Int(parts[1]) else {
+                throw ValidationError("--schedulers: '\(entry)' is not sampler:steps (e.g. ddim:50)")
+            }
+            guard SchedulerKind(rawValue: String(parts[0])) != nil else {
+                throw ValidationError("--schedulers: '\(parts[0])' is not a sampler (\(names))")
+            }
+            guard steps >= 1 else { throw ValidationError("--schedulers: '\(entry)': steps must be positive") }
+            let row = ComparisonRow(sampler: String(parts[0]), steps: steps)
+            guard !rows.contains(where: { $0.label == row.label }) else {
+                throw ValidationError("--schedulers: '\(entry)' comes twice")
+            }
+            rows.append(row)
+        }
+        guard !rows.isEmpty else { throw ValidationError("--schedulers: no rows given") }
+        return rows
+    }
+
+    func run() throws {
+        let rows = try self.rows
+        let (unet, schedulerConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
+        let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: unet.config.sampleSize,
+                                                     channels: unet.config.inChannels)
+        print("Features: \(extractor.name)")
+        let realSet = try ImageDataset.load(folder: URL(fileURLWithPath: real), resolution: extractor.resolution,
+                                            channels: extractor.channels)
+        let realFeatures = try FeatureMatrix(featureOptions.realFeatures(of: realSet, extractor: extractor))
+
+        let outFolder = URL(fileURLWithPath: out)
+        let gridFolder = outFolder.appendingPathComponent("grids")
+        try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
+        let labels = unet.config.numClassEmbeds.map { classes in (0..<count).map { $0 % classes } }
+        let pipelines = rows.map { row in
+            let kind = SchedulerKind(rawValue: row.sampler)!
+            return SamplingPipeline(unet: unet) { try kind.make(config: schedulerConfig) }
+        }
+        // Evaluations of every row that can run, for the overall progress.
+        let evaluations = zip(rows, pipelines).map { row, pipeline in (try? pipeline.evaluations(steps: row.steps)) ?? 0 }
+        let totalWork = evaluations.reduce(0, +) * count
+        var workDone = 0
+
+        var report = ComparisonReport(
+            command: (["diffuse"] + CommandLine.arguments.dropFirst()).map(Self.shellQuoted).joined(separator: " "),
+            model: model, real: real, features: extractor.name, nReal: realSet.count, count: count, seed: seed,
+            batchSize: batchSize, date: ISO8601DateFormatter().string(from: Date()),
+            cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows)
+        var grids: [String: [UInt8]] = [:]
+        for (index, pipeline) in pipelines.enumerated() {
+            var row = report.rows[index]
+            let overall = totalWork > 0 ? 100 * Double(workDone) / Double(totalWork) : 100
+            print(String(format: "[%d/%d] %@ (%.0f%% of all model evaluations done)", index + 1, rows.count, row.label, overall))
+            do {
+                let grid = try measure(&row, pipeline: pipeline, labels: labels, realFeatures: realFeatures, extractor: extractor)
+                let gridName = "grids/\(row.sampler)-\(row.steps).png"
+                let png = try PNG.encode(grid)
+                try writeAtomically(png, to: outFolder.appendingPathComponent(gridName))
+                (row.grid, grids[row.label]) = (gridName, png)
+                print(Self.summary(row))
+            } catch {
+                row.error = "\(error)"
+                print("\(row.label) failed: \(error)")
+            }
+            workDone += evaluations[index] * count
+            report.rows[index] = row
+            try write(report, grids: grids, to: outFolder)
+        }
+        print("Reports: \(outFolder.appendingPathComponent("report.html").path) (also report.md, report.csv, report.json)")
+    }
+
+    /// Samples the row's images, times them and measures them; returns the row's grid.
+    private func measure(_ row: inout ComparisonRow, pipeline: SamplingPipeline, labels: [Int]?,
+                         realFeatures: FeatureMatrix, extractor: FeatureExtractor) throws -> Image {
+        let evaluations = try pipeline.evaluations(steps: row.steps)
+        row.nfe = evaluations
+        let progress = Progress(total: count * evaluations, unit: "img")
+        let started = Date()
+        let samples = try pipeline.generate(count: count, batchSize: batchSize, steps: row.steps, seed: seed, labels: labels) { done in
+            progress.update(done, "sampling", unitsPerItem: 1 / Double(evaluations))
+        }
+        let seconds = Date().timeIntervalSince(started)
+        progress.finish()
+        (row.seconds, row.imagesPerSecond) = (seconds, Double(count) / seconds)
+
+        let images = Grid.images(fromBatch: samples)
+        let (features, probabilities) = Evaluator.features(of: images, extractor: extractor)
+        var metrics = try Evaluator.compare(real: realFeatures, fake: FeatureMatrix(features), extractor: extractor.name, seed: seed)
+        try Evaluator.addClassScores(to: &metrics, probabilities: probabilities, extractor: extractor, seed: seed)
+        row.metrics = metrics
+        // Cycling classes line up in columns, one class each.
+        let shown = Array(images.prefix(gridCount))
+        let columns = labels == nil ? nil : pipeline.unet.config.numClassEmbeds
+        return Grid.make(shown, columns: columns)
+    }
+
+    private func write(_ report: ComparisonReport, grids: [String: [UInt8]], to folder: URL) throws {
+        try writeAtomically(Array(try report.json()), to: folder.appendingPathComponent("report.json"))
+        try writeAtomically(Array(report.csv().utf8), to: folder.appendingPathComponent("report.csv"))
+        try writeAtomically(Array(report.markdown().utf8), to: folder.appendingPathComponent("report.md"))
+        try writeAtomically(Array(report.html(grids: grids).utf8), to: folder.appendingPathComponent("report.html"))
+    }
+
+    static func summary(_ row: ComparisonRow) -> String {
+        guard let m = row.metrics, let nfe = row.nfe, let seconds = row.seconds, let rate = row.imagesPerSecond else {
+            return row.label
+        }
+        return String(format: "%@: %d NFE, %.1f s (%.2f images/s), FID %.3f, KID %.5f, precision %.3f, recall %.3f, "
+                      + "density %.3f, coverage %.3f", row.label, nfe, seconds, rate, m.fid, m.kid, m.precision,
+                      m.recall, m.density, m.coverage)
+    }
+
+    /// An argument as a shell would need it to read back the same.
+    static func shellQuoted(_ argument: String) -> String {
+        let plain = argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=,+@".contains($0) }
+        return plain && !argument.isEmpty ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

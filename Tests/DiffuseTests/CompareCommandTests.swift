@@ -1,0 +1,127 @@
+import ArgumentParser
+import Diffusion
+import Evaluation
+import Foundation
+import Imaging
+import NN
+import XCTest
+@testable import diffuse
+
+/// `diffuse compare` end to end on a tiny random-weight model and a folder of random images.
+final class CompareCommandTests: XCTestCase {
+    private var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // Real features are cached: keep the cache inside the test's folder.
+        setenv("DIFFUSE_CACHE", root.appendingPathComponent("cache").path, 1)
+        addTeardownBlock { [root] in try? FileManager.default.removeItem(at: root!) }
+    }
+
+    /// A class-free 8x8 gray model with random weights, saved in the diffusers layout.
+    private func makeModel() throws -> URL {
+        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1, blockOutChannels: [8, 8], layersPerBlock: 1,
+                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain])
+        config.normNumGroups = 4
+        config.attentionHeadDim = 4
+        let unet = try UNet2DModel(config: config, seed: 3)
+        var scheduler = SchedulerConfig()
+        scheduler.className = "DDPMScheduler"
+        scheduler.numTrainTimesteps = 100
+        let folder = root.appendingPathComponent("model")
+        try ModelFolder(folder).save(unetConfig: config, weights: Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter.value) }),
+                                     scheduler: scheduler, classNames: [])
+        return folder
+    }
+
+    /// `count` random 8x8 gray PNGs.
+    private func makeRealImages(count: Int) throws -> URL {
+        let folder = root.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for i in 0..<count {
+            let pixels = Tensor.rand([64], seed: UInt64(100 + i)).scalars.map { UInt8($0 * 255) }
+            try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: folder.appendingPathComponent("\(i).png"))
+        }
+        return folder
+    }
+
+    private func readReport(_ folder: URL) throws -> ComparisonReport {
+        try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: folder.appendingPathComponent("report.json")))
+    }
+
+    func testFailedRowIsReportedAndTheOthersRun() throws {
+        let model = try makeModel(), real = try makeRealImages(count: 12)
+        let out = root.appendingPathComponent("report")
+        var command = try Diffuse.parseAsRoot([
+            "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:3,ddpm:500,euler:2",
+            "--count", "6", "--batch-size", "4", "--features", "pixels", "--out", out.path,
+        ])
+        try command.run()
+
+        let report = try readReport(out)
+        XCTAssertEqual(report.rows.map(\.label), ["ddim:3", "ddpm:500", "euler:2"])
+        XCTAssertEqual(report.nReal, 12)
+        XCTAssertEqual(report.count, 6)
+        let failed = report.rows[1]
+        XCTAssertNil(failed.metrics)
+        XCTAssertNil(failed.grid)
+        XCTAssertTrue(failed.error?.contains("500 steps") == true, failed.error ?? "no error")
+        for row in [report.rows[0], report.rows[2]] {
+            XCTAssertNil(row.error, row.label)
+            XCTAssertEqual(row.nfe, row.steps, row.label)
+            XCTAssertEqual(row.metrics?.nFake, 6, row.label)
+            XCTAssertEqual(row.metrics?.nReal, 12, row.label)
+            XCTAssertTrue(row.metrics.map { $0.fid.isFinite && $0.fid > 0 } == true, row.label)
+            let grid = try PNG.read(from: out.appendingPathComponent(try XCTUnwrap(row.grid)), channels: 1)
+            XCTAssertGreaterThan(grid.width, 8 * 2, row.label)
+        }
+        for file in ["report.csv", "report.md", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
+        }
+        let csvLines = try String(contentsOf: out.appendingPathComponent("report.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csvLines.count, 4)
+    }
+
+    /// A row of compare measures exactly what `sample` then `evaluate` measure on the same
+    /// seed: the same images (same noise per image index), the same features and metrics.
+    func testRowMatchesSampleThenEvaluate() throws {
+        let model = try makeModel(), real = try makeRealImages(count: 10)
+        let out = root.appendingPathComponent("report"), samples = root.appendingPathComponent("samples")
+        var compare = try Diffuse.parseAsRoot([
+            "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:4", "--count", "5",
+            "--batch-size", "2", "--seed", "7", "--features", "random", "--out", out.path,
+        ])
+        try compare.run()
+        var sample = try Diffuse.parseAsRoot([
+            "sample", "--model", model.path, "--out", samples.path, "--scheduler", "ddim", "--steps", "4",
+            "--count", "5", "--batch-size", "3", "--seed", "7",
+        ])
+        try sample.run()
+        let json = root.appendingPathComponent("evaluation.json")
+        var evaluate = try Diffuse.parseAsRoot([
+            "evaluate", "--real", real.path, "--fake", samples.path, "--features", "random", "--seed", "7", "--json", json.path,
+        ])
+        try evaluate.run()
+
+        let row = try XCTUnwrap(try readReport(out).rows.first?.metrics)
+        let evaluated = try JSONDecoder().decode(EvaluationResult.self, from: Data(contentsOf: json))
+        XCTAssertEqual(row.fid, evaluated.fid, accuracy: 1e-9)
+        XCTAssertEqual(row.kid, evaluated.kid, accuracy: 1e-12)
+        XCTAssertEqual(row.precision, evaluated.precision)
+        XCTAssertEqual(row.recall, evaluated.recall)
+        XCTAssertEqual(row.density, evaluated.density, accuracy: 1e-12)
+        XCTAssertEqual(row.coverage, evaluated.coverage)
+    }
+
+    func testSchedulerListErrors() {
+        for (list, expected) in [("ddim", "not sampler:steps"), ("foo:10", "'foo' is not a sampler"),
+                                 ("ddim:0", "steps must be positive"), ("ddim:5, ddim:5", "comes twice"),
+                                 ("ddim:x", "not sampler:steps"), ("", "no rows")] {
+            XCTAssertThrowsError(try Compare.parseRows(list), list) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(list): \(error)")
+            }
+        }
+        XCTAssertEqual(try Compare.parseRows("ddim:50, euler:10").map(\.label), ["ddim:50", "euler:10"])
+    }
+}
