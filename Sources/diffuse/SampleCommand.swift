@@ -21,7 +21,7 @@ struct Sample: ParsableCommand {
     var out: String
     @Option(help: "The sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scheduler: String = SchedulerKind.ddim.rawValue
-    @Option(help: "Sampling steps (model evaluations); default 1000 for ddpm, 50 otherwise.")
+    @Option(help: "Sampling steps n; default 1000 for ddpm, 50 otherwise. The model runs n times, but 2n - 1 for heun and n + 9 for pndm (n + 1 with skip_prk_steps).")
     var steps: Int?
     @Option(help: "DDIM's eta: 0 is deterministic, 1 adds DDPM-like noise.")
     var eta: Float = 0
@@ -59,7 +59,9 @@ struct Sample: ParsableCommand {
             (made as? DDIMScheduler)?.eta = eta
             return made
         }
-        try pipeline.makeScheduler().setTimesteps(stepCount)   // reject a bad step count before any work
+        let probe = try pipeline.makeScheduler()
+        try probe.setTimesteps(stepCount)   // reject a bad step count before any work
+        let evaluations = probe.timesteps.count
 
         let imageShape = pipeline.imageShape
         var startNoise: Tensor?
@@ -74,7 +76,7 @@ struct Sample: ParsableCommand {
 
         let outFolder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
-        let progress = Progress(total: count * stepCount, unit: "img")
+        let progress = Progress(total: count * evaluations, unit: "img")
         let started = Date()
         var all: [Tensor] = []
         for first in stride(from: 0, to: count, by: batchSize) {
@@ -82,7 +84,7 @@ struct Sample: ParsableCommand {
             let noise = startNoise.map { slice($0, range) }
             let images = try pipeline.generate(range, steps: stepCount, seed: seed, latents: noise,
                                                labels: labels.map { Array($0[range]) }) { done in
-                progress.update(first * stepCount + done * range.count, "", unitsPerItem: 1 / Double(stepCount))
+                progress.update(first * evaluations + done * range.count, "", unitsPerItem: 1 / Double(evaluations))
             }
             for (offset, image) in Grid.images(fromBatch: images).enumerated() {
                 try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", range.lowerBound + offset)))
