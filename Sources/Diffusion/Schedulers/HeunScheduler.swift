@@ -5,19 +5,20 @@ import NN
 /// diffusers' `HeunDiscreteScheduler`: each step from sigma_i to sigma_{i+1} is an Euler step, then
 /// (unless sigma_{i+1} is 0) a correction with the mean of the slopes at both ends.
 ///
-/// The run interleaves the two halves: for n steps the timesteps are t_0, t_1, t_1, ..., t_{n-1},
-/// t_{n-1} (2n - 1 model evaluations) and the sigmas sigma_0, sigma_1, sigma_1, ..., sigma_{n-1},
-/// sigma_{n-1}, 0. Entry k of the run is a first-order half for even k and a second-order one for odd k.
+/// The run interleaves the two halves: of a run of n steps (SigmaSchedule.run) every timestep but
+/// the first is repeated (2n - 1 model evaluations), and so is every sigma but the first and the
+/// final 0: sigma_0, sigma_1, sigma_1, ..., sigma_{n-1}, sigma_{n-1}, 0. Entry k of the run is a
+/// first-order half for even k and a second-order one for odd k.
 ///
-/// Code names and the paper's symbols:
+/// Code names and the paper's symbols (the paper's t is the noise level sigma; no churn, as in diffusers):
 ///
-///     sigma          sigma_i (t_i)          the noise level the step starts from
-///     sigmaNext      sigma_{i+1} (t_{i+1})  0 after the last step
-///     x0             D_theta(x; sigma)      the denoised sample, clamped with clip_sample
-///     derivative     d_i = (x_i - x0) / sigma_i                      (step 4)
-///     dt             t_{i+1} - t_i
-///     first.sample   x_i, kept while the model is evaluated at the Euler estimate x_{i+1} (step 5)
-///     derivative     d'_i = (x_{i+1} - x0) / sigma_{i+1}, averaged with d_i  (steps 7-8)
+///     sigma              t_i                 the noise level a step starts from
+///     sigmaNext          t_{i+1}             0 after the last step
+///     x0                 D_theta(x; t)       the denoised sample, clamped with clip_sample
+///     derivative         d_i = (x_i - x0) / t_i                                    (step 4)
+///     dt                 t_{i+1} - t_i
+///     first.sample       x_i, kept while the model sees the Euler estimate x_{i+1}  (step 5)
+///     secondDerivative   d'_i = (x_{i+1} - x0) / t_{i+1}, averaged with d_i         (steps 7-8)
 ///
 /// Samples are in the sigma parametrisation x = x0 + sigma eps, so the model sees x / sqrt(sigma^2 + 1).
 /// Not supported yet: Karras sigmas (rejected by SigmaSchedule), exponential and beta sigmas

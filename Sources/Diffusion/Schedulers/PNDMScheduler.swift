@@ -9,10 +9,11 @@ import NN
 /// step, its Heun correction, then multistep steps of order 2, 3 and 4.
 ///
 /// The run's timesteps repeat where a step evaluates the model more than once. For n steps of
-/// stride delta = T / n (integer division) and timesteps t_{n-1} > ... > t_0:
+/// stride delta = T / n and half stride h = delta / 2 (integer divisions), timesteps t_{n-1} > ... > t_0:
 ///
-///     PRK warm-up     t_{n-1}, t_{n-2} + delta/2 (twice), t_{n-2}, t_{n-2}, ... t_{n-4}, then
-///                     t_{n-4}, ..., t_0 for the multistep steps (n + 9 evaluations, n >= 4)
+///     PRK warm-up     t_{n-1}, t_{n-2} + h, t_{n-2} + h, t_{n-2}, then the same from t_{n-2} and
+///                     from t_{n-3} (12 in all, the last t_{n-4}), then t_{n-4}, ..., t_0 for the
+///                     multistep steps (n + 9 evaluations, n >= 4)
 ///     skip_prk_steps  t_{n-1}, t_{n-2}, t_{n-2}, t_{n-3}, ..., t_0 (n + 1 evaluations)
 ///
 /// Code names and the paper's symbols (the paper's alpha_t is DDPM's alpha_bar_t):
