@@ -21,7 +21,7 @@ struct Sample: ParsableCommand {
     var out: String
     @Option(help: "The sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scheduler: String = SchedulerKind.ddim.rawValue
-    @Option(help: "Sampling steps (model evaluations); default 1000 for ddpm, 50 otherwise.")
+    @Option(help: "Sampling steps n; default 1000 for ddpm, 50 otherwise. The model runs n times, but 2n - 1 for heun and n + 9 for pndm (n + 1 with skip_prk_steps).")
     var steps: Int?
     @Option(help: "DDIM's eta: 0 is deterministic, 1 adds DDPM-like noise.")
     var eta: Float = 0

@@ -27,6 +27,8 @@ public struct SchedulerConfig: Equatable, Sendable {
     public var useKarrasSigmas: Bool?
     public var timestepType: String?
     public var finalSigmasType: String?
+    /// PNDM: start with linear multistep steps rather than the Runge-Kutta warm-up.
+    public var skipPRKSteps: Bool?
 
     public init() {}
 
@@ -39,7 +41,7 @@ public struct SchedulerConfig: Equatable, Sendable {
         ("rescale_betas_zero_snr", \.rescaleBetasZeroSNR), ("variance_type", \.varianceType),
         ("set_alpha_to_one", \.setAlphaToOne), ("interpolation_type", \.interpolationType),
         ("use_karras_sigmas", \.useKarrasSigmas), ("timestep_type", \.timestepType),
-        ("final_sigmas_type", \.finalSigmasType),
+        ("final_sigmas_type", \.finalSigmasType), ("skip_prk_steps", \.skipPRKSteps),
     ]
 
     public init(json data: Data, path: String) throws {
@@ -67,6 +69,7 @@ public struct SchedulerConfig: Equatable, Sendable {
             useKarrasSigmas = try reader.bool("use_karras_sigmas")
             timestepType = try reader.string("timestep_type")
             finalSigmasType = try reader.string("final_sigmas_type")
+            skipPRKSteps = try reader.bool("skip_prk_steps")
         } catch let error as ConfigError {
             throw FileFormatError(path: path, reason: error.description)
         }
@@ -94,6 +97,7 @@ public struct SchedulerConfig: Equatable, Sendable {
         if let useKarrasSigmas { d["use_karras_sigmas"] = useKarrasSigmas }
         if let timestepType { d["timestep_type"] = timestepType }
         if let finalSigmasType { d["final_sigmas_type"] = finalSigmasType }
+        if let skipPRKSteps { d["skip_prk_steps"] = skipPRKSteps }
         return try JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])
     }
 
