@@ -5,7 +5,13 @@ func siluForward(_ x: Tensor) -> Tensor {
     var out = Tensor(uninitializedShape: x.shape)
     let px = x.pointer, po = out.mutablePointer()
     parallelChunks(x.count) { range in
-        for i in range { po[i] = px[i] / (1 + Foundation.exp(-px[i])) }
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let v = load8(px + i)
+            store8(v * sigmoid(v), po + i)
+            i += 8
+        }
+        for j in i..<range.upperBound { po[j] = px[j] * sigmoid(px[j]) }
     }
     return out
 }
@@ -15,9 +21,15 @@ func siluBackward(_ x: Tensor, gradOut: Tensor) -> Tensor {
     var gx = Tensor(uninitializedShape: x.shape)
     let px = x.pointer, pg = gradOut.pointer, po = gx.mutablePointer()
     parallelChunks(x.count) { range in
-        for i in range {
-            let s = 1 / (1 + Foundation.exp(-px[i]))
-            po[i] = pg[i] * s * (1 + px[i] * (1 - s))
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let v = load8(px + i), s = sigmoid(v)
+            store8(load8(pg + i) * s * (1 + v * (1 - s)), po + i)
+            i += 8
+        }
+        for j in i..<range.upperBound {
+            let s = sigmoid(px[j])
+            po[j] = pg[j] * s * (1 + px[j] * (1 - s))
         }
     }
     return gx

@@ -36,17 +36,18 @@ func groupNormForward(_ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, ep
                 for ng in range {
                     let base = ng * g.groupSize
                     // Two passes (mean, then squared deviations) keep the variance accurate.
-                    var sum = 0.0
-                    for i in 0..<g.groupSize { sum += Double(px[base + i]) }
-                    let m = sum / Double(g.groupSize)
-                    var squares = 0.0
-                    for i in 0..<g.groupSize { let d = Double(px[base + i]) - m; squares += d * d }
+                    let group = px + base
+                    let m = Float(sum(group, count: g.groupSize) / Double(g.groupSize))
+                    let squares = sumOfTerms(g.groupSize) { i in
+                        let d = load8(group + i) - m
+                        return d * d
+                    } scalar: { i in (group[i] - m) * (group[i] - m) }
                     let r = 1 / (squares / Double(g.groupSize) + Double(eps)).squareRoot()
-                    pm[ng] = Float(m)
+                    pm[ng] = m
                     pr[ng] = Float(r)
                     for cg in 0..<g.channelsPerGroup {
                         let c = (ng % groups) * g.channelsPerGroup + cg
-                        let scale = Float(r) * pw[c], shift = pb[c] - Float(m) * scale
+                        let scale = Float(r) * pw[c], shift = pb[c] - m * scale
                         let row = base + cg * g.pixels
                         for p in 0..<g.pixels { po[row + p] = px[row + p] * scale + shift }
                     }
@@ -74,11 +75,13 @@ func groupNormBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, groups: Int
                     for n in 0..<g.batch {
                         let ng = n * groups + c / g.channelsPerGroup
                         let row = (n * g.channels + c) * g.pixels
-                        for p in 0..<g.pixels {
-                            let dy = Double(pgo[row + p])
-                            dw += dy * Double((px[row + p] - pm[ng]) * pr[ng])
-                            db += dy
-                        }
+                        let (m, r) = (pm[ng], pr[ng])
+                        let (rowW, rowB) = sumOfTermPairs(g.pixels) { p in
+                            let dy = load8(pgo + row + p)
+                            return (dy * ((load8(px + row + p) - m) * r), dy)
+                        } scalar: { p in (pgo[row + p] * ((px[row + p] - m) * r), pgo[row + p]) }
+                        dw += rowW
+                        db += rowB
                     }
                     pgw[c] = Float(dw)
                     pgb[c] = Float(db)
@@ -93,11 +96,15 @@ func groupNormBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, groups: Int
                     for cg in 0..<g.channelsPerGroup {
                         let w = pw[(ng % groups) * g.channelsPerGroup + cg]
                         let row = base + cg * g.pixels
-                        for p in 0..<g.pixels {
-                            let d = Double(pgo[row + p] * w)
-                            sumD += d
-                            sumDX += d * Double((px[row + p] - m) * r)
+                        let (rowD, rowDX) = sumOfTermPairs(g.pixels) { p in
+                            let d = load8(pgo + row + p) * w
+                            return (d, d * ((load8(px + row + p) - m) * r))
+                        } scalar: { p in
+                            let d = pgo[row + p] * w
+                            return (d, d * ((px[row + p] - m) * r))
                         }
+                        sumD += rowD
+                        sumDX += rowDX
                     }
                     let meanD = Float(sumD / Double(g.groupSize)), meanDX = Float(sumDX / Double(g.groupSize))
                     for cg in 0..<g.channelsPerGroup {
