@@ -1,27 +1,54 @@
+import Foundation
 import NN
+
+/// The keys of diffusers' Euler-family configs beyond those all schedulers share. A scheduler reads
+/// those its diffusers class has and ignores the others, as `from_config` does.
+struct SigmaKeys: OptionSet {
+    let rawValue: Int
+    /// use_karras_sigmas, with sigma_min and sigma_max for the ends of the levels where set (which
+    /// diffusers reads from the config whichever class wrote them); use_exponential_sigmas and
+    /// use_beta_sigmas are rejected when true.
+    static let karras = SigmaKeys(rawValue: 1)
+    /// interpolation_type, timestep_type and final_sigmas_type.
+    static let eulerOptions = SigmaKeys(rawValue: 2)
+    /// EulerDiscreteScheduler's keys.
+    static let euler: SigmaKeys = [.karras, .eulerOptions]
+}
 
 /// The sigma schedule that diffusers' Euler schedulers share: the noise levels
 /// sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) of the training timesteps (Karras et al. 2022,
 /// "Elucidating the Design Space of Diffusion-Based Generative Models", x = x0 + sigma eps
-/// parametrisation), read off at a run's float timesteps by linear interpolation, plus a final 0.
+/// parametrisation), read off at a run's float timesteps by linear interpolation, then optionally
+/// respaced as Karras et al.'s levels (eq. 5) between the first and the last, with their timesteps
+/// interpolated back in log sigma; plus a final 0 (or sigma_0 with final_sigmas_type sigma_min).
 struct SigmaSchedule {
     let settings: SchedulerSettings
     /// sigma_t for t = 0 ..< T, in float32 as PyTorch computes it.
     let trainSigmas: [Float]
     /// Whether init_noise_sigma is sqrt(sigma_max^2 + 1) (leading spacing) rather than sigma_max.
     private let leading: Bool
+    /// Karras levels instead of the interpolated sigmas (use_karras_sigmas).
+    private let karras: Bool
+    /// The ends of the Karras levels where the config sets them (sigma_min, sigma_max).
+    private let sigmaMin: Double?, sigmaMax: Double?
+    /// The noise level after the last step: 0, or sigma_0 (final_sigmas_type sigma_min).
+    private let finalSigma: Float
 
-    /// The settings of `config` with linspace spacing where the key is unset (Euler's default).
-    /// Throws a ConfigError naming the key for values diffusers' Euler schedulers do not support
-    /// or that this implementation does not yet: trained_betas, thresholding, Karras sigmas,
-    /// log-linear interpolation, continuous timesteps, a final sigma other than zero.
-    init(config: SchedulerConfig) throws {
-        let unsupported: [(String, String?, String)] = [
-            ("use_karras_sigmas", config.useKarrasSigmas.map(String.init), "false"),
-            ("interpolation_type", config.interpolationType, "linear"),
-            ("timestep_type", config.timestepType, "discrete"),
-            ("final_sigmas_type", config.finalSigmasType, "zero"),
-        ]
+    /// The settings of `config` with linspace spacing where the key is unset (Euler's default),
+    /// reading the Euler-family keys in `keys` and ignoring the others. Throws a ConfigError naming
+    /// the key for values diffusers does not support or that this implementation does not yet:
+    /// trained_betas, thresholding, exponential and beta sigmas, log-linear interpolation,
+    /// continuous timesteps.
+    init(config: SchedulerConfig, keys: SigmaKeys = .euler) throws {
+        var unsupported: [(String, String?, String)] = []
+        if keys.contains(.karras) {
+            unsupported += [("use_exponential_sigmas", config.useExponentialSigmas.map(String.init), "false"),
+                            ("use_beta_sigmas", config.useBetaSigmas.map(String.init), "false")]
+        }
+        if keys.contains(.eulerOptions) {
+            unsupported += [("interpolation_type", config.interpolationType, "linear"),
+                            ("timestep_type", config.timestepType, "discrete")]
+        }
         for (key, value, supported) in unsupported where value != nil && value != supported {
             throw ConfigError(field: key, reason: "\(value!) is not supported yet (only \(supported))")
         }
@@ -33,10 +60,14 @@ struct SigmaSchedule {
         if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
         trainSigmas = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
         leading = settings.spacing == .leading
+        karras = keys.contains(.karras) && config.useKarrasSigmas == true
+        (sigmaMin, sigmaMax) = keys.contains(.karras) ? try config.sigmaRange() : (nil, nil)
+        let finalSigmaIsMin = keys.contains(.eulerOptions) ? try config.finalSigmaIsSigmaMin() : false
+        finalSigma = finalSigmaIsMin ? trainSigmas[0] : 0
     }
 
-    /// The timesteps of a run of `count` steps (floats: linspace spacing does not round) and
-    /// the count + 1 sigmas of the run, the last 0.
+    /// The timesteps of a run of `count` steps (floats: linspace spacing does not round, Karras
+    /// timesteps are interpolated) and the count + 1 sigmas of the run, the last the final sigma.
     func run(count: Int) throws -> (timesteps: [Float], sigmas: [Float]) {
         let trainTimesteps = trainSigmas.count
         var timesteps: [Float]
@@ -53,16 +84,21 @@ struct SigmaSchedule {
         } else {
             timesteps = try settings.timesteps(count: count).map(Float.init)
         }
-        // np.interp over 0 ..< T in double, clamped at both ends, then float
-        let sigmas = timesteps.map { t -> Float in
+        // np.interp over 0 ..< T in double, clamped at both ends
+        var sigmas = timesteps.map { t -> Double in
             let x = Double(t)
-            if x <= 0 { return trainSigmas[0] }
-            if x >= Double(trainTimesteps - 1) { return trainSigmas[trainTimesteps - 1] }
+            if x <= 0 { return Double(trainSigmas[0]) }
+            if x >= Double(trainTimesteps - 1) { return Double(trainSigmas[trainTimesteps - 1]) }
             let j = Int(x.rounded(.down))
             let low = Double(trainSigmas[j]), high = Double(trainSigmas[j + 1])
-            return Float((high - low) * (x - Double(j)) + low)
+            return (high - low) * (x - Double(j)) + low
         }
-        return (timesteps, sigmas + [0])
+        if karras {
+            sigmas = karrasSigmas(from: sigmaMax ?? sigmas[0], to: sigmaMin ?? sigmas[sigmas.count - 1], count: count)
+            let logSigmas = trainSigmas.map { Foundation.log($0) }
+            timesteps = sigmas.map { Float(timestep(atSigma: $0, logSigmas: logSigmas)) }
+        }
+        return (timesteps, sigmas.map(Float.init) + [finalSigma])
     }
 
     /// The run before set_timesteps, as diffusers' constructor sets it whatever the spacing:
@@ -105,9 +141,10 @@ struct SigmaRun {
     private(set) var sigmas: [Float]
     private var counter = StepCounter()
 
-    /// Before set_timesteps the run is all T timesteps, as diffusers' constructor sets it.
-    init(config: SchedulerConfig) throws {
-        schedule = try SigmaSchedule(config: config)
+    /// Before set_timesteps the run is all T timesteps, as diffusers' constructor sets it. The
+    /// scheduler reads the Euler-family keys in `keys`.
+    init(config: SchedulerConfig, keys: SigmaKeys = .euler) throws {
+        schedule = try SigmaSchedule(config: config, keys: keys)
         (timesteps, sigmas) = schedule.trainingRun()
     }
 
