@@ -101,7 +101,7 @@ def schedules():
     save("schedules", tensors, metadata)
 
 
-def trajectory(s, steps, seed):
+def trajectory(s, steps, seed, nan_last=False):
     g = torch.Generator().manual_seed(seed)
     s.set_timesteps(steps)
     x0 = torch.randn(SHAPE, generator=g)
@@ -112,7 +112,8 @@ def trajectory(s, steps, seed):
         m = s.scale_model_input(x, t)
         x = s.step(model_output(m, t, c), t, x).prev_sample
         samples.append(x)
-    assert torch.isfinite(x).all()
+    assert torch.isfinite(torch.stack(samples[:-1])).all()
+    assert torch.isnan(x).all() if nan_last else torch.isfinite(x).all()
     return {"x": x0 * s.init_noise_sigma, "c": c, "timesteps": s.timesteps, "sigmas": s.sigmas,
             "samples": torch.stack(samples)}
 
@@ -120,7 +121,8 @@ def trajectory(s, steps, seed):
 def trajectories(name, cls, cases):
     tensors, metadata = {}, {}
     for seed, (case, config, steps, solver_order) in enumerate(cases, start=1):
-        for k, v in trajectory(make(cls, config, solver_order), steps, seed).items():
+        nan_last = case.startswith("nan_last_")
+        for k, v in trajectory(make(cls, config, solver_order), steps, seed, nan_last).items():
             tensors[f"{case}.{k}"] = v
         metadata[case] = {"config": config, "steps": steps}
         if solver_order is not None:
@@ -177,6 +179,8 @@ def unipc_cases():
             cases.append((f"{beta}_{prediction}_order1_leading_8",
                           config | {"solver_order": 1, "timestep_spacing": "leading", "steps_offset": 1}, 8, None))
     cases += [
+        # bh1 to sigma 0: diffusers' last step is NaN (B(h) = -inf times a zero residual)
+        ("nan_last_bh1_order2_10", {"solver_type": "bh1"}, 10, None),
         ("bh1_sigma_min_order2_10", {"solver_type": "bh1", "final_sigmas_type": "sigma_min"}, 10, None),
         ("bh1_sigma_min_order3_10", {"solver_type": "bh1", "final_sigmas_type": "sigma_min", "solver_order": 3}, 10, None),
         # (predict_x0 false needs a final sigma_min: to sigma 0 diffusers' last step is 0 * inf)
