@@ -43,14 +43,21 @@ struct SchedulerFixture {
         Tensor.combination(0.3, m, Float(sin(Double(t) / 100)), c)
     }
 
-    /// Runs the case's trajectory with `scheduler`: its timesteps exactly, and the sample after each
-    /// step to within `tolerance` of the sample scale (at least 1). Returns how many steps drew noise
-    /// (handed out from the "noise" tensor, step by step) and the worst error relative to the scale.
+    /// Runs the case's trajectory with `scheduler`: its timesteps exactly (or to within
+    /// `timestepTolerance`), and the sample after each step to within `tolerance` of the sample scale
+    /// (at least 1). Returns how many steps drew noise (handed out from the "noise" tensor, step by
+    /// step) and the worst error relative to the scale.
     @discardableResult
-    func runTrajectory(_ scheduler: Scheduler, tolerance: Float = 1e-5,
+    func runTrajectory(_ scheduler: Scheduler, tolerance: Float = 1e-5, timestepTolerance: Float = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws -> (draws: Int, worst: Float) {
         try scheduler.setTimesteps(steps)
-        XCTAssertEqual(scheduler.timesteps, try tensor("timesteps").scalars, name, file: file, line: line)
+        let expectedTimesteps = try tensor("timesteps")
+        if timestepTolerance == 0 {
+            XCTAssertEqual(scheduler.timesteps, expectedTimesteps.scalars, name, file: file, line: line)
+        } else {
+            assertClose(Tensor(shape: [scheduler.timesteps.count], scheduler.timesteps), expectedTimesteps,
+                        atol: timestepTolerance, rtol: 0, name, file: file, line: line)
+        }
         var x = try tensor("x")
         let c = try tensor("c"), samples = try tensor("samples"), noise = tensors["noise"]
         var draws = 0

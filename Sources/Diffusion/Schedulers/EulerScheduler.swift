@@ -2,7 +2,8 @@ import NN
 
 /// Euler's method on the probability-flow ODE dx/dsigma = (x - x0(x, sigma)) / sigma (Karras et al.
 /// 2022, algorithm 2 with the "churn" noise of its steps 4-6), as diffusers' `EulerDiscreteScheduler`
-/// with linear interpolation of sigmas and a final sigma of 0.
+/// with linear interpolation of sigmas or Karras sigmas (use_karras_sigmas, between sigma_min and
+/// sigma_max where set), and a final sigma of 0 or sigma_0 (final_sigmas_type sigma_min).
 ///
 /// Code names and the paper's symbols:
 ///
@@ -14,9 +15,8 @@ import NN
 ///     derivative     d_i                (x_hat - x0) / sigma_hat
 ///
 /// Samples are in the sigma parametrisation x = x0 + sigma eps, so the model sees x / sqrt(sigma^2 + 1).
-/// Not supported yet (diffusers' keys that SchedulerConfig lacks take their defaults):
-/// interpolation_type log_linear, Karras / exponential / beta sigmas, timestep_type continuous,
-/// final_sigmas_type sigma_min. Unlike diffusers, sigmoid betas are accepted.
+/// Not supported yet (rejected): interpolation_type log_linear, exponential / beta sigmas,
+/// timestep_type continuous. Unlike diffusers, sigmoid betas are accepted.
 public final class EulerScheduler: Scheduler {
     /// Karras et al.'s S_churn: 0 (the default) makes the sampler deterministic.
     public var sChurn: Float = 0

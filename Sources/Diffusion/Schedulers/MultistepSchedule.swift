@@ -155,13 +155,10 @@ struct MultistepRun {
     }
 
     /// Throws for a run whose first timestep repeats (Karras levels of cosine betas, which crowd
-    /// near T - 1): diffusers starts such a run at its second sigma and fails at its last step.
+    /// near T - 1).
     mutating func set(count: Int) throws {
         let (timesteps, sigmas) = try schedule.run(count: count)
-        if timesteps.count > 1 && timesteps[0] == timesteps[1] {
-            throw SchedulerError(reason: "\(count) steps repeat the first timestep \(Int(timesteps[0])); "
-                                 + "choose another step count or schedule")
-        }
+        try StepCounter.requireDistinctStart(timesteps, count: count)
         (self.timesteps, self.sigmas) = (timesteps, sigmas)
         counter.reset()
         outputs = []

@@ -97,6 +97,7 @@ struct SigmaSchedule {
             sigmas = karrasSigmas(from: sigmaMax ?? sigmas[0], to: sigmaMin ?? sigmas[sigmas.count - 1], count: count)
             let logSigmas = trainSigmas.map { Foundation.log($0) }
             timesteps = sigmas.map { Float(timestep(atSigma: $0, logSigmas: logSigmas)) }
+            try StepCounter.requireDistinctStart(timesteps, count: count)
         }
         return (timesteps, sigmas.map(Float.init) + [finalSigma])
     }
@@ -130,6 +131,16 @@ struct StepCounter {
     }
 
     mutating func advance() { index = index.map { $0 + 1 } }
+
+    /// Throws for a run of `count` steps whose first timestep repeats (Karras levels beyond the
+    /// training range, which map to the same timestep): diffusers, as `current`, would start such a
+    /// run at its second step and fail at its last.
+    static func requireDistinctStart(_ timesteps: [Float], count: Int) throws {
+        if timesteps.count > 1 && timesteps[0] == timesteps[1] {
+            throw SchedulerError(reason: "\(count) steps repeat the first timestep \(timesteps[0]); "
+                                 + "choose another step count or schedule")
+        }
+    }
     mutating func reset() { index = nil }
 }
 
