@@ -2,11 +2,11 @@ import Foundation
 import NN
 
 /// Multistep DPM-Solver++ (Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of
-/// Diffusion Probabilistic Models", algorithms 2 and 3), as diffusers' `DPMSolverMultistepScheduler`:
-/// the exact solution of the diffusion ODE's linear part, with the model's x0 predictions at the
-/// current and previous timesteps extrapolated in lambda (orders 1 to 3). Also the original
-/// DPM-Solver on noise predictions (algorithm_type dpmsolver; Lu et al. 2022, "DPM-Solver", eqs.
-/// 3.7-3.9 in multistep form). One model evaluation a step.
+/// Diffusion Probabilistic Models"; DPM-Solver++(2M) is its algorithm 2), as diffusers'
+/// `DPMSolverMultistepScheduler`: the exact solution of the diffusion ODE's linear part, with the
+/// model's x0 predictions at the current and previous timesteps extrapolated in lambda (orders 1
+/// to 3). Also the multistep form of the original DPM-Solver on noise predictions (algorithm_type
+/// dpmsolver; Lu et al. 2022, "DPM-Solver"). One model evaluation a step.
 ///
 /// Code names and the papers' symbols, for the step from s0 = sigmas[i] to t = sigmas[i + 1]
 /// (s1, s2 the previous steps' levels):

@@ -171,7 +171,7 @@ public struct SchedulerConfig: Equatable, Sendable {
     }
 
     /// `data` with -Infinity, Infinity and NaN outside strings quoted.
-    static func quotingNonFiniteNumbers(_ data: Data) -> Data {
+    private static func quotingNonFiniteNumbers(_ data: Data) -> Data {
         let text = String(decoding: data, as: UTF8.self)
         var out = "", inString = false, escaped = false
         var rest = Substring(text)

@@ -3,9 +3,9 @@ import NN
 
 /// UniPC (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of
 /// Diffusion Models"), as diffusers' `UniPCMultistepScheduler`: each step first corrects the
-/// sample the previous step predicted with the model output just evaluated there (UniC,
-/// algorithm 1), then predicts the next sample from the latest outputs (UniP, algorithm 2), so the
-/// order rises by one at no extra model evaluation. The corrector is skipped after the steps in
+/// sample the previous step predicted with the model output just evaluated there (UniC), then
+/// predicts the next sample from the latest outputs (UniP), so the order rises by one at no extra
+/// model evaluation. The corrector is skipped after the steps in
 /// disable_corrector; the last step's prediction is not corrected.
 ///
 /// Code names and the paper's symbols, for a step from s0 to t (the predictor: sigmas[i] to
@@ -13,16 +13,16 @@ import NN
 ///
 ///     alpha_t, sigma_t, lambda_t   alpha_t, sigma_t, lambda_t   as DPM-Solver's
 ///     h                            h_i                 lambda_t - lambda_s0
-///     hh                           h (x0) or -h (eps)  the signed step of the exponential integrator
+///     hh                           -h (x0) or h (eps)  the signed step of the exponential integrator
 ///     rks                          r_k                 (lambda_sk - lambda_s0) / h, then 1
 ///     D1s                          D_k / r_k           (m_k - m0) / r_k
 ///     hPhi1                        h phi_1(h)          e^hh - 1
-///     B_h                          B(h)                hh (bh1) or e^hh - 1 (bh2)
-///     R, b                         R_p(h), g_p(h)      the order conditions (eq. 9) solved for rhos
-///     rhos_p, rhos_c               a_p (UniP), a_c (UniC)
+///     bh                           B(h)                hh (bh1) or e^hh - 1 (bh2)
+///     R, b                         R_p(h), g_p(h)      the order conditions R rho = b
+///     rhos                         a (UniP's, UniC's)  the weights of the differences
 ///
 /// Not supported: thresholding, solver_p, exponential / beta / flow sigmas. Unlike diffusers, the
-/// last step to sigma 0 with bh1 is the first-order update (x0) where diffusers' multiplies an
+/// last step to sigma 0 with bh1 is the first-order update (x0) where diffusers multiplies an
 /// infinite B(h) by a zero residual (NaN).
 public final class UniPCMultistepScheduler: Scheduler {
     /// The B(h) of the order conditions (diffusers' `solver_type`).
@@ -162,7 +162,7 @@ public final class UniPCMultistepScheduler: Scheduler {
         }
     }
 
-    /// UniP (algorithm 2) from sigmas[s] to sigmas[s + 1], of `order`.
+    /// UniP from sigmas[s] to sigmas[s + 1], of `order`.
     private func predicted(_ x: [Float], from s: Int, order: Int) -> [Float] {
         let c = coefficients(from: s, order: order)
         let m0 = run.outputs[run.outputs.count - 1]
@@ -175,7 +175,7 @@ public final class UniPCMultistepScheduler: Scheduler {
         }
     }
 
-    /// UniC (algorithm 1): the step from sigmas[s] to sigmas[s + 1] again, from `last` (the sample
+    /// UniC: the step from sigmas[s] to sigmas[s + 1] again, from `last` (the sample
     /// at s), with `output` (the converted output at s + 1) added to the outputs at s, s - 1, ...
     private func corrected(_ last: [Float], from s: Int, output modelT: [Float], order: Int) -> [Float] {
         let c = coefficients(from: s, order: order)
