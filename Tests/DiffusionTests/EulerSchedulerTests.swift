@@ -4,76 +4,17 @@ import XCTest
 @testable import Diffusion
 
 /// EulerScheduler and EulerAncestralScheduler against diffusers' EulerDiscreteScheduler and
-/// EulerAncestralDiscreteScheduler (Tests/Fixtures/make_euler_fixtures.py).
+/// EulerAncestralDiscreteScheduler (Tests/Fixtures/make_euler_fixtures.py), Karras sigmas included.
 final class EulerSchedulerTests: XCTestCase {
-    private static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/diffusion/euler")
-
-    /// One fixture case: its tensors (names without the case prefix) and its metadata.
-    private struct FixtureCase {
-        let name: String
-        let tensors: [String: Tensor]
-        let info: [String: Any]
-
-        func tensor(_ key: String) throws -> Tensor {
-            try XCTUnwrap(tensors[key], "\(name): no tensor \(key)")
-        }
-
-        func config() throws -> SchedulerConfig {
-            let data = try JSONSerialization.data(withJSONObject: try XCTUnwrap(info["config"]))
-            return try SchedulerConfig(json: data, path: name)
-        }
-
-        var steps: Int { info["steps"] as! Int }
-        var options: [String: Double] { info["options"] as? [String: Double] ?? [:] }
-    }
-
-    private func cases(_ file: String) throws -> [FixtureCase] {
-        let contents = try SafeTensors.read(from: Self.folder.appendingPathComponent("\(file).safetensors"))
-        return try contents.metadata.keys.filter { $0 != "made_by" }.sorted().map { name in
-            let info = try JSONSerialization.jsonObject(with: Data(contents.metadata[name]!.utf8)) as! [String: Any]
-            var tensors: [String: Tensor] = [:]
-            for (key, value) in contents.tensors where key.hasPrefix(name + ".") {
-                tensors[String(key.dropFirst(name.count + 1))] = value
-            }
-            return FixtureCase(name: name, tensors: tensors, info: info)
-        }
-    }
-
-    /// The stand-in model of the fixtures: 0.3 m + sin(t / 100) c for the scaled model input m.
-    private func model(_ m: Tensor, _ t: Float, _ c: Tensor) -> Tensor {
-        Tensor.combination(0.3, m, Float(sin(Double(t) / 100)), c)
-    }
-
-    /// The k-th entry along the first axis.
-    private func entry(_ tensor: Tensor, _ k: Int) -> Tensor {
-        let inner = Array(tensor.shape.dropFirst()), size = tensor.count / tensor.shape[0]
-        return Tensor(shape: inner, Array(tensor.scalars[(k * size)..<((k + 1) * size)]))
+    private func cases(_ file: String) throws -> [SchedulerFixture] {
+        try SchedulerFixture.cases("euler", file)
     }
 
     /// Runs a fixture trajectory: the sample after each step to within 1e-5 of the sample scale.
     /// Returns how many steps drew noise.
     @discardableResult
-    private func runTrajectory(_ scheduler: Scheduler, _ fixture: FixtureCase) throws -> Int {
-        try scheduler.setTimesteps(fixture.steps)
-        let expectedTimesteps = try fixture.tensor("timesteps").scalars
-        XCTAssertEqual(scheduler.timesteps, expectedTimesteps, fixture.name)
-        var x = try fixture.tensor("x")
-        let c = try fixture.tensor("c"), samples = try fixture.tensor("samples")
-        let noise = fixture.tensors["noise"]
-        var draws = 0
-        for (i, t) in scheduler.timesteps.enumerated() {
-            let output = model(scheduler.scaleModelInput(x, timestep: t), t, c)
-            x = scheduler.step(modelOutput: output, timestep: t, sample: x) {
-                draws += 1
-                guard let noise else { XCTFail("\(fixture.name): noise drawn"); return Tensor.zeros(x.shape) }
-                return self.entry(noise, i)
-            }
-            let expected = entry(samples, i)
-            let scale = expected.scalars.map(abs).max() ?? 1
-            assertClose(x, expected, atol: 1e-5 * Swift.max(scale, 1), rtol: 0, "\(fixture.name) step \(i)")
-        }
-        return draws
+    private func runTrajectory(_ scheduler: Scheduler, _ fixture: SchedulerFixture) throws -> Int {
+        try fixture.runTrajectory(scheduler).draws
     }
 
     func testSchedulesMatchDiffusers() throws {
@@ -145,11 +86,67 @@ final class EulerSchedulerTests: XCTestCase {
         var spacing = SchedulerConfig()
         spacing.timestepSpacing = "karras"
         XCTAssertThrowsError(try EulerScheduler(config: spacing))
-        var karras = SchedulerConfig()
-        karras.useKarrasSigmas = true
-        XCTAssertThrowsError(try EulerScheduler(config: karras)) { error in
-            XCTAssertEqual((error as? ConfigError)?.field, "use_karras_sigmas")
+        for (field, change) in [("use_exponential_sigmas", { (c: inout SchedulerConfig) in c.useExponentialSigmas = true }),
+                                ("use_beta_sigmas", { $0.useBetaSigmas = true }),
+                                ("interpolation_type", { $0.interpolationType = "log_linear" }),
+                                ("final_sigmas_type", { $0.finalSigmasType = "max" }),
+                                ("sigma_min", { $0.sigmaMin = -1 })] as [(String, (inout SchedulerConfig) -> Void)] {
+            var config = SchedulerConfig()
+            change(&config)
+            XCTAssertThrowsError(try EulerScheduler(config: config)) { error in
+                XCTAssertEqual((error as? ConfigError)?.field, field)
+            }
         }
+    }
+
+    /// Karras timesteps interpolate log sigma_t, which numpy computes with a float32 log that is off
+    /// by up to 2 ulp (its SIMD code): they agree to 1e-4 (of timesteps up to 999), not exactly.
+    private static let karrasTimestepTolerance: Float = 1e-4
+
+    func testKarrasSchedulesMatchDiffusers() throws {
+        let all = try cases("karras").filter { $0.name.hasPrefix("schedule_") }
+        XCTAssertEqual(all.count, 108)
+        var refused = 0
+        for fixture in all {
+            let scheduler = try EulerScheduler(config: fixture.config())
+            let expected = try fixture.tensor("timesteps").scalars
+            if expected.count > 1 && expected[0] == expected[1] {
+                // Karras levels above the largest training sigma: diffusers would start at the second
+                XCTAssertThrowsError(try scheduler.setTimesteps(fixture.steps), fixture.name)
+                refused += 1
+                continue
+            }
+            try scheduler.setTimesteps(fixture.steps)
+            assertClose(Tensor(shape: [scheduler.timesteps.count], scheduler.timesteps), Tensor(shape: [expected.count], expected),
+                        atol: Self.karrasTimestepTolerance, rtol: 0, fixture.name)
+            let sigmas = scheduler.sigmas
+            assertClose(Tensor(shape: [sigmas.count], sigmas), try fixture.tensor("sigmas"), atol: 0, rtol: 1e-6, fixture.name)
+            let initSigma = try fixture.tensor("init_noise_sigma").scalars[0]
+            XCTAssertEqual(scheduler.initNoiseSigma, initSigma, accuracy: initSigma * 1e-6, fixture.name)
+        }
+        XCTAssert(refused > 0 && refused < 40, "\(refused) runs refused")
+    }
+
+    func testKarrasTrajectoriesMatchDiffusers() throws {
+        let all = try cases("karras").filter { $0.name.hasPrefix("trajectory_") }
+        XCTAssertEqual(all.count, 9)
+        for fixture in all {
+            try fixture.runTrajectory(try EulerScheduler(config: fixture.config()), timestepTolerance: Self.karrasTimestepTolerance)
+        }
+    }
+
+    /// Euler ancestral's diffusers class has no Karras or final-sigma keys: they are ignored.
+    func testAncestralIgnoresEulerOnlyKeys() throws {
+        var config = SchedulerConfig()
+        config.useKarrasSigmas = true
+        config.finalSigmasType = "sigma_min"
+        config.interpolationType = "log_linear"
+        let ancestral = try EulerAncestralScheduler(config: config)
+        let plain = try EulerAncestralScheduler(config: SchedulerConfig())
+        try ancestral.setTimesteps(10)
+        try plain.setTimesteps(10)
+        XCTAssertEqual(ancestral.sigmas, plain.sigmas)
+        XCTAssertEqual(ancestral.timesteps, plain.timesteps)
     }
 
     /// scale_model_input divides by sqrt(sigma^2 + 1) of the current step, before and after steps.

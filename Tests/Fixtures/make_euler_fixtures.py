@@ -7,6 +7,9 @@ Writes into Tests/Fixtures/diffusion/euler/:
   prediction type and two beta schedules.
 - ancestral.safetensors: EulerAncestralDiscreteScheduler trajectories with the noise of
   each step given explicitly (diffusers' randn_tensor is patched to hand it out).
+- karras.safetensors: EulerDiscreteScheduler with use_karras_sigmas: set_timesteps results
+  ("schedule_" cases, with sigma_min / sigma_max and final_sigmas_type sigma_min) and
+  trajectories ("trajectory_" cases) for each prediction type.
 
 Run from the project root:
 
@@ -139,8 +142,42 @@ def trajectories():
         save(name, tensors, metadata)
 
 
+def karras():
+    tensors, metadata = {}, {}
+    for beta in ["linear", "scaled_linear", "squaredcos_cap_v2"]:
+        for spacing, offset in [("linspace", 0), ("leading", 1), ("trailing", 0)]:
+            for steps in [1, 7, 10, 25]:
+                # (sigma_max 20 is above the linear schedule's largest sigma, and cosine betas' are far
+                # apart: the first timesteps repeat, which the Swift scheduler refuses)
+                for extra in [{}, {"sigma_min": 0.05, "sigma_max": 20.0}, {"final_sigmas_type": "sigma_min"}]:
+                    config = {"beta_schedule": beta, "timestep_spacing": spacing, "steps_offset": offset,
+                              "use_karras_sigmas": True} | extra
+                    if beta == "scaled_linear":
+                        config |= {"beta_start": 0.00085, "beta_end": 0.012}
+                    s = EulerDiscreteScheduler.from_config(config)
+                    s.set_timesteps(steps)
+                    case = f"schedule_{len(metadata):03d}"
+                    tensors[f"{case}.timesteps"] = s.timesteps
+                    tensors[f"{case}.sigmas"] = s.sigmas
+                    tensors[f"{case}.init_noise_sigma"] = torch.tensor([float(s.init_noise_sigma)])
+                    metadata[case] = {"config": config, "steps": steps}
+    seed = 100
+    for prediction in ["epsilon", "v_prediction", "sample"]:
+        for spacing, steps, extra in [("linspace", 15, {}), ("leading", 12, {"steps_offset": 1}),
+                                      ("trailing", 10, {"final_sigmas_type": "sigma_min", "sigma_max": 10.0})]:
+            config = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
+                      "prediction_type": prediction, "timestep_spacing": spacing, "use_karras_sigmas": True} | extra
+            case = f"trajectory_{prediction}_{spacing}_{steps}"
+            for k, v in trajectory(EulerDiscreteScheduler, config, steps, seed, False).items():
+                tensors[f"{case}.{k}"] = v
+            metadata[case] = {"config": config, "steps": steps}
+            seed += 1
+    save("karras", tensors, metadata)
+
+
 if __name__ == "__main__":
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     schedules()
     trajectories()
+    karras()

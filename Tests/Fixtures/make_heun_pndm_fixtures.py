@@ -4,7 +4,8 @@ Writes into Tests/Fixtures/diffusion/heun_pndm/:
 - heun_schedules.safetensors: HeunDiscreteScheduler's set_timesteps results (the interleaved
   timesteps and sigmas, init_noise_sigma) for (beta schedule, spacing, steps_offset, count).
 - heun.safetensors: Heun trajectories for each prediction type, two beta schedules and each
-  spacing, plus clip_sample and keys HeunDiscreteScheduler does not have (ignored by from_config).
+  spacing, plus clip_sample, keys HeunDiscreteScheduler does not have (ignored by from_config)
+  and Karras sigmas.
 - pndm_schedules.safetensors: PNDMScheduler's timesteps (with their repeats) with and without
   skip_prk_steps for (spacing, steps_offset, count).
 - pndm.safetensors: PNDM trajectories, PRK warm-up and PLMS only, for epsilon and v_prediction,
@@ -128,6 +129,10 @@ def heun_trajectories():
         4,
     )
     add("one_step", {}, 1)
+    # Karras sigmas, with the levels' ends from the run and from sigma_min / sigma_max
+    add("karras_linear_epsilon_10", {"use_karras_sigmas": True, "beta_start": 0.0001, "beta_end": 0.02}, 10)
+    add("karras_range_v_prediction_8",
+        {"use_karras_sigmas": True, "prediction_type": "v_prediction", "sigma_min": 0.1, "sigma_max": 10.0}, 8)
     save("heun", tensors, metadata)
 
 

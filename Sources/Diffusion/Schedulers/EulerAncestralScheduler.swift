@@ -25,9 +25,10 @@ public final class EulerAncestralScheduler: Scheduler {
     private var run: SigmaRun
 
     /// A scheduler for `config`; unset keys take EulerAncestralDiscreteScheduler's defaults (linear
-    /// betas, epsilon, linspace spacing, steps_offset 0). Throws a ConfigError for prediction type sample.
+    /// betas, epsilon, linspace spacing, steps_offset 0); the Euler keys its diffusers class lacks
+    /// (Karras sigmas, final_sigmas_type, ...) are ignored. Throws a ConfigError for prediction type sample.
     public init(config: SchedulerConfig) throws {
-        run = try SigmaRun(config: config)
+        run = try SigmaRun(config: config, keys: [])
         if run.schedule.settings.prediction == .sample {
             throw ConfigError(field: "prediction_type", reason: "sample is not supported by Euler ancestral (epsilon, v_prediction)")
         }

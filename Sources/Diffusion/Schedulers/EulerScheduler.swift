@@ -1,153 +1,9 @@
 import NN
 
-/// The sigma schedule that diffusers' Euler schedulers share: the noise levels
-/// sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) of the training timesteps (Karras et al. 2022,
-/// "Elucidating the Design Space of Diffusion-Based Generative Models", x = x0 + sigma eps
-/// parametrisation), read off at a run's float timesteps by linear interpolation, plus a final 0.
-struct SigmaSchedule {
-    let settings: SchedulerSettings
-    /// sigma_t for t = 0 ..< T, in float32 as PyTorch computes it.
-    let trainSigmas: [Float]
-    /// Whether init_noise_sigma is sqrt(sigma_max^2 + 1) (leading spacing) rather than sigma_max.
-    private let leading: Bool
-
-    /// The settings of `config` with linspace spacing where the key is unset (Euler's default).
-    /// Throws a ConfigError naming the key for values diffusers' Euler schedulers do not support
-    /// or that this implementation does not yet: trained_betas, thresholding, Karras sigmas,
-    /// log-linear interpolation, continuous timesteps, a final sigma other than zero.
-    init(config: SchedulerConfig) throws {
-        let unsupported: [(String, String?, String)] = [
-            ("use_karras_sigmas", config.useKarrasSigmas.map(String.init), "false"),
-            ("interpolation_type", config.interpolationType, "linear"),
-            ("timestep_type", config.timestepType, "discrete"),
-            ("final_sigmas_type", config.finalSigmasType, "zero"),
-        ]
-        for (key, value, supported) in unsupported where value != nil && value != supported {
-            throw ConfigError(field: key, reason: "\(value!) is not supported yet (only \(supported))")
-        }
-        var config = config
-        if config.timestepSpacing == nil { config.timestepSpacing = TimestepSpacing.linspace.rawValue }
-        settings = try SchedulerSettings(config: config)
-        var alphasCumprod = settings.schedule.alphasCumprod
-        // diffusers: with zero terminal SNR the last alpha_bar is 2^-24, so sigma stays finite
-        if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
-        trainSigmas = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
-        leading = settings.spacing == .leading
-    }
-
-    /// The timesteps of a run of `count` steps (floats: linspace spacing does not round) and
-    /// the count + 1 sigmas of the run, the last 0.
-    func run(count: Int) throws -> (timesteps: [Float], sigmas: [Float]) {
-        let trainTimesteps = trainSigmas.count
-        var timesteps: [Float]
-        linspace: if settings.spacing == .linspace {
-            guard count >= 1, count <= trainTimesteps else {
-                throw SchedulerError(reason: "cannot sample in \(count) steps: the count must be between 1 and "
-                                     + "\(trainTimesteps) (the model's num_train_timesteps)")
-            }
-            // np.linspace(0, T - 1, n, dtype=float32): i * step in double, the last point T - 1, then
-            // float; a single step is [0] (so a 1-step run starts at sigma_0, as in diffusers)
-            guard count > 1 else { timesteps = [0]; break linspace }
-            let end = Double(trainTimesteps - 1), step = end / Double(count - 1)
-            timesteps = (0..<count).reversed().map { i in Float(i == count - 1 ? end : Double(i) * step) }
-        } else {
-            timesteps = try settings.timesteps(count: count).map(Float.init)
-        }
-        // np.interp over 0 ..< T in double, clamped at both ends, then float
-        let sigmas = timesteps.map { t -> Float in
-            let x = Double(t)
-            if x <= 0 { return trainSigmas[0] }
-            if x >= Double(trainTimesteps - 1) { return trainSigmas[trainTimesteps - 1] }
-            let j = Int(x.rounded(.down))
-            let low = Double(trainSigmas[j]), high = Double(trainSigmas[j + 1])
-            return Float((high - low) * (x - Double(j)) + low)
-        }
-        return (timesteps, sigmas + [0])
-    }
-
-    /// The run before set_timesteps, as diffusers' constructor sets it whatever the spacing:
-    /// every training timestep, T - 1 down to 0, with its sigma, then 0.
-    func trainingRun() -> (timesteps: [Float], sigmas: [Float]) {
-        ((0..<trainSigmas.count).reversed().map(Float.init), trainSigmas.reversed() + [0])
-    }
-
-    /// diffusers' init_noise_sigma for the run's sigmas.
-    func initNoiseSigma(_ sigmas: [Float]) -> Float {
-        let maxSigma = sigmas.max() ?? 0
-        return leading ? (maxSigma * maxSigma + 1).squareRoot() : maxSigma
-    }
-}
-
-/// Where a run stands: the index of the next step, found from the first timestep seen as
-/// diffusers' `index_for_timestep` does, then counted up one a step.
-struct StepCounter {
-    private(set) var index: Int?
-
-    mutating func current(_ timestep: Float, in timesteps: [Float]) -> Int {
-        if let index { return index }
-        let matches = timesteps.indices.filter { timesteps[$0] == timestep }
-        precondition(!matches.isEmpty, "timestep \(timestep) is not one of the run's timesteps")
-        // diffusers takes the second match where there are two, not to skip a sigma mid-run
-        let found = matches.count > 1 ? matches[1] : matches[0]
-        index = found
-        return found
-    }
-
-    mutating func advance() { index = index.map { $0 + 1 } }
-    mutating func reset() { index = nil }
-}
-
-/// A run of a sigma-based scheduler: its timesteps, its count + 1 sigmas (the last 0) and the
-/// step that comes next. The Euler schedulers differ only in the update of a step.
-struct SigmaRun {
-    let schedule: SigmaSchedule
-    private(set) var timesteps: [Float]
-    private(set) var sigmas: [Float]
-    private var counter = StepCounter()
-
-    /// Before set_timesteps the run is all T timesteps, as diffusers' constructor sets it.
-    init(config: SchedulerConfig) throws {
-        schedule = try SigmaSchedule(config: config)
-        (timesteps, sigmas) = schedule.trainingRun()
-    }
-
-    var initNoiseSigma: Float { schedule.initNoiseSigma(sigmas) }
-
-    mutating func set(count: Int) throws {
-        (timesteps, sigmas) = try schedule.run(count: count)
-        counter.reset()
-    }
-
-    /// The model input at `timestep`: the sample over sqrt(sigma^2 + 1).
-    mutating func scaledInput(_ sample: Tensor, timestep: Float) -> Tensor {
-        scaledForSigma(sample, sigma: sigmas[counter.current(timestep, in: timesteps)])
-    }
-
-    /// The noise levels of the step at `timestep` (sigma_i, sigma_{i+1}); moves on to the next step.
-    mutating func takeStep(at timestep: Float, modelOutput: Tensor, sample: Tensor) -> (sigma: Float, next: Float) {
-        precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let index = counter.current(timestep, in: timesteps)
-        precondition(index + 1 < sigmas.count, "the run has no step after timestep \(timestep)")
-        counter.advance()
-        return (sigmas[index], sigmas[index + 1])
-    }
-}
-
-/// x / sqrt(sigma^2 + 1), elementwise: the model input at noise level sigma.
-func scaledForSigma(_ sample: Tensor, sigma: Float) -> Tensor {
-    let divisor = (sigma * sigma + 1).squareRoot()
-    var out = Tensor.zeros(sample.shape)
-    sample.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<o.count { o[i] = x[i] / divisor }
-        }
-    }
-    return out
-}
-
 /// Euler's method on the probability-flow ODE dx/dsigma = (x - x0(x, sigma)) / sigma (Karras et al.
 /// 2022, algorithm 2 with the "churn" noise of its steps 4-6), as diffusers' `EulerDiscreteScheduler`
-/// with linear interpolation of sigmas and a final sigma of 0.
+/// with linear interpolation of sigmas or Karras sigmas (use_karras_sigmas, between sigma_min and
+/// sigma_max where set), and a final sigma of 0 or sigma_0 (final_sigmas_type sigma_min).
 ///
 /// Code names and the paper's symbols:
 ///
@@ -159,9 +15,8 @@ func scaledForSigma(_ sample: Tensor, sigma: Float) -> Tensor {
 ///     derivative     d_i                (x_hat - x0) / sigma_hat
 ///
 /// Samples are in the sigma parametrisation x = x0 + sigma eps, so the model sees x / sqrt(sigma^2 + 1).
-/// Not supported yet (diffusers' keys that SchedulerConfig lacks take their defaults):
-/// interpolation_type log_linear, Karras / exponential / beta sigmas, timestep_type continuous,
-/// final_sigmas_type sigma_min. Unlike diffusers, sigmoid betas are accepted.
+/// Not supported yet (rejected): interpolation_type log_linear, exponential / beta sigmas,
+/// timestep_type continuous. Unlike diffusers, sigmoid betas are accepted.
 public final class EulerScheduler: Scheduler {
     /// Karras et al.'s S_churn: 0 (the default) makes the sampler deterministic.
     public var sChurn: Float = 0

@@ -21,8 +21,8 @@ import NN
 ///     secondDerivative   d'_i = (x_{i+1} - x0) / t_{i+1}, averaged with d_i         (steps 7-8)
 ///
 /// Samples are in the sigma parametrisation x = x0 + sigma eps, so the model sees x / sqrt(sigma^2 + 1).
-/// Not supported yet: Karras sigmas (rejected by SigmaSchedule), exponential and beta sigmas
-/// (keys SchedulerConfig lacks, so they take their default false), the exp beta schedule.
+/// Karras sigmas (use_karras_sigmas, sigma_min, sigma_max) come from SigmaSchedule. Not supported:
+/// exponential and beta sigmas (rejected when true), the exp beta schedule.
 /// Unlike diffusers, sigmoid betas are accepted. Before setTimesteps the run is all T training
 /// timesteps interleaved, as diffusers' constructor sets it for every spacing but leading with a
 /// steps_offset.
@@ -49,10 +49,7 @@ public final class HeunScheduler: Scheduler {
         config.clipSample = config.clipSample ?? false
         config.rescaleBetasZeroSNR = nil
         config.thresholding = nil
-        config.interpolationType = nil
-        config.timestepType = nil
-        config.finalSigmasType = nil
-        schedule = try SigmaSchedule(config: config)
+        schedule = try SigmaSchedule(config: config, keys: .karras)
         (timesteps, sigmas) = Self.interleaved(schedule.trainingRun())
     }
 

@@ -28,13 +28,8 @@ enum TimestepSpacing: String, Sendable, CaseIterable {
             let ratio = trainTimesteps / count
             return (0..<count).reversed().map { $0 * ratio + offset }
         case .trailing:
-            // np.arange(T, 0, -T / n): the second value is start + step, the rest start + i * delta
-            // with delta = (start + step) - start, as numpy's fill loop computes them.
-            let start = Double(trainTimesteps), second = start - start / Double(count)
-            let delta = second - start
-            return (0..<count).map { i in
-                rounded(i == 0 ? start : i == 1 ? second : start + Double(i) * delta) - 1
-            }
+            let values = descendingArange(from: Double(trainTimesteps), step: Double(trainTimesteps) / Double(count))
+            return values.prefix(count).map { rounded($0) - 1 }
         case .linspace:
             // np.linspace(0, T - 1, n): i * step, the last point set to T - 1 exactly.
             guard count > 1 else { return [0] }
@@ -42,6 +37,16 @@ enum TimestepSpacing: String, Sendable, CaseIterable {
             return (0..<count).reversed().map { i in rounded(i == count - 1 ? end : Double(i) * step) }
         }
     }
+}
+
+/// np.arange(start, 0, -step) for start, step > 0, value for value: ceil(start / step) values, the
+/// first start, the second start - step, the rest start + i * delta with delta = (start - step) - start,
+/// as numpy's fill loop computes them.
+func descendingArange(from start: Double, step: Double) -> [Double] {
+    let count = Int((start / step).rounded(.up))
+    guard count > 1 else { return count == 1 ? [start] : [] }
+    let second = start - step, delta = second - start
+    return [start, second] + (2..<count).map { start + Double($0) * delta }
 }
 
 /// The config values that DDPM and DDIM read alike, with the defaults both share.
