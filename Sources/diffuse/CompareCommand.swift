@@ -22,8 +22,8 @@ struct Compare: ParsableCommand {
     var model: String
     @Option(help: "The folder of real images.")
     var real: String
-    @Option(help: "Comma-separated sampler:steps rows, e.g. ddim:50,ddim:20,euler:30 (samplers: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var schedulers: String = "ddim:100,ddim:50,ddim:20,ddim:10,euler:50,euler:20,euler:10"
+    @Option(help: "Comma-separated sampler:steps rows, e.g. ddim:50,dpmpp-2m:20,heun:10 (samplers: \(SamplerChoice.allNames.joined(separator: ", "))).")
+    var schedulers: String = "ddim:50,ddim:20,ddim:10,dpmpp-2m:20,dpmpp-2m:10,unipc:10,euler:20,heun:10"
     @Option(help: "Images generated per row.")
     var count: Int = 1000
     @Option(help: "The folder for the reports and grids.")
@@ -51,14 +51,14 @@ struct Compare: ParsableCommand {
     /// "ddim:50,euler:30" as rows; a ValidationError names the entry that is not sampler:steps
     /// with a known sampler and a positive step count, or that comes twice.
     static func parseRows(_ list: String) throws -> [ComparisonRow] {
-        let names = SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let names = SamplerChoice.allNames.joined(separator: ", ")
         var rows: [ComparisonRow] = []
         for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, let steps = Int(parts[1]) else {
                 throw ValidationError("--schedulers: '\(entry)' is not sampler:steps (e.g. ddim:50)")
             }
-            guard SchedulerKind(rawValue: String(parts[0])) != nil else {
+            guard SamplerChoice(name: String(parts[0])) != nil else {
                 throw ValidationError("--schedulers: '\(parts[0])' is not a sampler (\(names))")
             }
             guard steps >= 1 else { throw ValidationError("--schedulers: '\(entry)': steps must be positive") }
@@ -88,8 +88,8 @@ struct Compare: ParsableCommand {
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
         let labels = unet.config.numClassEmbeds.map { classes in (0..<count).map { $0 % classes } }
         let pipelines = rows.map { row in
-            let kind = SchedulerKind(rawValue: row.sampler)!
-            return SamplingPipeline(unet: unet) { try kind.make(config: schedulerConfig) }
+            let choice = SamplerChoice(name: row.sampler)!
+            return SamplingPipeline(unet: unet) { try choice.make(config: schedulerConfig) }
         }
         // Evaluations of every row that can run, for the overall progress.
         let evaluations = zip(rows, pipelines).map { row, pipeline in (try? pipeline.evaluations(steps: row.steps)) ?? 0 }

@@ -19,7 +19,7 @@ struct Sample: ParsableCommand {
     var model: String
     @Option(help: "The folder for the images.")
     var out: String
-    @Option(help: "The sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The sampler: \(SamplerChoice.allNames.joined(separator: ", ")).")
     var scheduler: String = SchedulerKind.ddim.rawValue
     @Option(help: "Sampling steps n; default 1000 for ddpm, 50 otherwise. The model runs n times, but 2n - 1 for heun and n + 9 for pndm (n + 1 with skip_prk_steps).")
     var steps: Int?
@@ -41,8 +41,8 @@ struct Sample: ParsableCommand {
     var raw: String?
 
     func validate() throws {
-        guard SchedulerKind(rawValue: scheduler) != nil else {
-            throw ValidationError("--scheduler must be one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard SamplerChoice(name: scheduler) != nil else {
+            throw ValidationError("--scheduler must be one of \(SamplerChoice.allNames.joined(separator: ", "))")
         }
         guard count >= 1 else { throw ValidationError("--count must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
@@ -52,10 +52,10 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         let (unet, schedulerConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
-        let kind = SchedulerKind(rawValue: scheduler)!
-        let stepCount = steps ?? (kind == .ddpm ? 1000 : 50)
+        let choice = SamplerChoice(name: scheduler)!
+        let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
         let pipeline = SamplingPipeline(unet: unet) {
-            let made = try kind.make(config: schedulerConfig)
+            let made = try choice.make(config: schedulerConfig)
             (made as? DDIMScheduler)?.eta = eta
             return made
         }

@@ -117,11 +117,11 @@ final class CompareCommandTests: XCTestCase {
     func testSchedulerListErrors() {
         for (list, expected) in [("ddim", "not sampler:steps"), ("foo:10", "'foo' is not a sampler"),
                                  ("ddim:0", "steps must be positive"), ("ddim:5, ddim:5", "comes twice"),
-                                 ("ddim:x", "not sampler:steps"), ("", "no rows")] {
+                                 ("ddim:x", "not sampler:steps"), ("", "no rows"), ("ddim-karras:5", "is not a sampler")] {
             XCTAssertThrowsError(try Compare.parseRows(list), list) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(list): \(error)")
             }
         }
-        XCTAssertEqual(try Compare.parseRows("ddim:50, euler:10").map(\.label), ["ddim:50", "euler:10"])
+        XCTAssertEqual(try Compare.parseRows("ddim:50, euler-karras:10").map(\.label), ["ddim:50", "euler-karras:10"])
     }
 }
