@@ -18,6 +18,31 @@ final class GradientCheckTests: XCTestCase {
         assertGradientsMatchFiniteDifferences(inputs) { groupNorm($0[0], weight: $0[1], bias: $0[2], groups: 2) }
     }
 
+    /// The fused op on 11 pixels a channel, so both its SIMD lanes and its scalar remainder are checked.
+    func testGroupNormSiLU() {
+        let inputs = [Tensor.randn([2, 4, 11, 1], seed: 7), Tensor.randn([4], seed: 8) + 1, Tensor.randn([4], seed: 9)]
+        assertGradientsMatchFiniteDifferences(inputs) { groupNormSiLU($0[0], weight: $0[1], bias: $0[2], groups: 2) }
+    }
+
+    /// Fused and unfused give the same values and gradients.
+    func testGroupNormSiLUEqualsItsParts() {
+        let x = Variable.parameter(Tensor.randn([3, 6, 5, 4], seed: 10) * 2)
+        let weight = Variable.parameter(Tensor.randn([6], seed: 11) + 1), bias = Variable.parameter(Tensor.randn([6], seed: 12))
+        let gradOut = Tensor.randn([3, 6, 5, 4], seed: 13)
+        func run(_ f: () -> Variable) -> [Tensor] {
+            let tape = Tape(watching: [x, weight, bias])
+            let y = f()
+            tape.backward(from: y, gradient: gradOut)
+            defer { for v in [x, weight, bias] { v.gradient = nil } }
+            return [y.value] + [x, weight, bias].map { $0.gradient! }
+        }
+        let fused = run { groupNormSiLU(x, weight: weight, bias: bias, groups: 3) }
+        let parts = run { silu(groupNorm(x, weight: weight, bias: bias, groups: 3)) }
+        for (name, (a, b)) in zip(["value", "x", "weight", "bias"], zip(fused, parts)) {
+            assertClose(a, b, atol: 1e-5, rtol: 1e-5, name)
+        }
+    }
+
     func testLinearAndMatmul() {
         assertGradientsMatchFiniteDifferences([.randn([3, 4], seed: 7), .randn([5, 4], seed: 8), .randn([5], seed: 9)]) {
             linear($0[0], weight: $0[1], bias: $0[2])

@@ -35,10 +35,10 @@ final class ResnetBlock: Module {
     /// `activatedTime` is silu(temb), (N, timeEmbeddingChannels): the same for every block, so
     /// the U-Net computes it once.
     func callAsFunction(_ x: Variable, activatedTime: Variable) -> Variable {
-        var h = conv1(silu(norm1(x)))
+        var h = conv1(norm1.activated(x))
         let time = timeEmbeddingProjection(activatedTime)
         h = h + time.reshaped([time.shape[0], time.shape[1], 1, 1])
-        h = conv2(silu(norm2(h)))
+        h = conv2(norm2.activated(h))
         let out = (convShortcut?(x) ?? x) + h
         return outputScaleFactor == 1 ? out : out * (1 / outputScaleFactor)
     }

@@ -82,6 +82,6 @@ public final class UNet2DModel: Module {
         }
         h = midBlock(h, activatedTime: activatedTime)
         for block in upBlocks { h = block(h, skips: &skips, activatedTime: activatedTime) }
-        return convOut(silu(convNormOut(h)))
+        return convOut(convNormOut.activated(h))
     }
 }

@@ -98,6 +98,18 @@ public func groupNorm(_ x: Variable, weight: Variable, bias: Variable, groups: I
     }
 }
 
+/// silu(groupNorm(x)) as one op: one pass forward, and no normalized tensor kept for backward.
+public func groupNormSiLU(_ x: Variable, weight: Variable, bias: Variable, groups: Int, eps: Float = 1e-5) -> Variable {
+    let (vx, vw, vb) = (x.value, weight.value, bias.value)
+    let (out, statistics) = groupNormForward(vx, weight: vw, bias: vb, groups: groups, eps: eps, silu: true)
+    return Variable.result(out, of: [x, weight, bias]) { g in
+        let grads = groupNormBackward(vx, weight: vw, gradOut: g, groups: groups, statistics: statistics, siluBias: vb)
+        if x.requiresGradient { x.accumulate(grads.x) }
+        if weight.requiresGradient { weight.accumulate(grads.weight) }
+        if bias.requiresGradient { bias.accumulate(grads.bias) }
+    }
+}
+
 public func silu(_ x: Variable) -> Variable {
     let vx = x.value
     return Variable.result(siluForward(vx), of: [x]) { g in x.accumulate(siluBackward(vx, gradOut: g)) }

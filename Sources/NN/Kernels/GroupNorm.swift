@@ -23,7 +23,9 @@ private struct GroupNormGeometry {
     var groupSize: Int { channelsPerGroup * pixels }
 }
 
-func groupNormForward(_ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, eps: Float)
+/// Forward group norm; with `silu`, returns silu(group norm(x)) in the same pass (the U-Net's
+/// norm-then-activate pairs), which saves a pass over memory and the normalized tensor.
+func groupNormForward(_ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, eps: Float, silu: Bool = false)
     -> (out: Tensor, statistics: GroupNormStatistics) {
     let g = GroupNormGeometry(x.shape, groups: groups)
     var out = Tensor(uninitializedShape: x.shape)
@@ -49,7 +51,11 @@ func groupNormForward(_ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, ep
                         let c = (ng % groups) * g.channelsPerGroup + cg
                         let scale = Float(r) * pw[c], shift = pb[c] - m * scale
                         let row = base + cg * g.pixels
-                        for p in 0..<g.pixels { po[row + p] = px[row + p] * scale + shift }
+                        if silu {
+                            siluOfAffine(px + row, scale: scale, shift: shift, count: g.pixels, into: po + row)
+                        } else {
+                            for p in 0..<g.pixels { po[row + p] = px[row + p] * scale + shift }
+                        }
                     }
                 }
             }
@@ -58,10 +64,57 @@ func groupNormForward(_ x: Tensor, weight: Tensor, bias: Tensor, groups: Int, ep
     return (out, GroupNormStatistics(mean: mean, rstd: rstd))
 }
 
-/// Backward group norm: returns the gradients of x, weight and bias.
+/// silu(x * scale + shift) for `count` elements.
+@inline(__always)
+private func siluOfAffine(_ x: UnsafePointer<Float>, scale: Float, shift: Float, count: Int, into out: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        let y = load8(x + i) * scale + shift
+        store8(y * sigmoid(y), out + i)
+        i += 8
+    }
+    for j in i..<count {
+        let y = x[j] * scale + shift
+        out[j] = y * sigmoid(y)
+    }
+}
+
+/// The gradient reaching the group norm's output through the SiLU of `groupNormForward(silu:)`:
+/// gradOut * silu'(y), with the normalized y recomputed from x and the statistics.
+private func gradientThroughSiLU(_ x: Tensor, weight: Tensor, bias: Tensor, gradOut: Tensor,
+                                 _ g: GroupNormGeometry, statistics: GroupNormStatistics) -> Tensor {
+    var gy = Tensor(uninitializedShape: x.shape)
+    let px = x.pointer, pw = weight.pointer, pb = bias.pointer, pgo = gradOut.pointer, pgy = gy.mutablePointer()
+    statistics.mean.withUnsafeBufferPointer { pm in
+        statistics.rstd.withUnsafeBufferPointer { pr in
+            parallelChunks(g.batch * g.channels, grain: max(1, 16_384 / g.pixels)) { range in
+                for nc in range {
+                    let ng = nc / g.channelsPerGroup, c = nc % g.channels
+                    let scale = pr[ng] * pw[c], shift = pb[c] - pm[ng] * scale
+                    let row = nc * g.pixels
+                    var p = 0
+                    while p + 8 <= g.pixels {
+                        let y = load8(px + row + p) * scale + shift, s = sigmoid(y)
+                        store8(load8(pgo + row + p) * s * (1 + y * (1 - s)), pgy + row + p)
+                        p += 8
+                    }
+                    for q in p..<g.pixels {
+                        let y = px[row + q] * scale + shift, s = sigmoid(y)
+                        pgy[row + q] = pgo[row + q] * s * (1 + y * (1 - s))
+                    }
+                }
+            }
+        }
+    }
+    return gy
+}
+
+/// Backward group norm: returns the gradients of x, weight and bias. With `siluBias` (the bias
+/// of a forward pass with `silu`), `gradOut` is the gradient of the SiLU's output.
 func groupNormBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, groups: Int,
-                       statistics: GroupNormStatistics) -> (x: Tensor, weight: Tensor, bias: Tensor) {
+                       statistics: GroupNormStatistics, siluBias: Tensor? = nil) -> (x: Tensor, weight: Tensor, bias: Tensor) {
     let g = GroupNormGeometry(x.shape, groups: groups)
+    let gradOut = siluBias.map { gradientThroughSiLU(x, weight: weight, bias: $0, gradOut: gradOut, g, statistics: statistics) } ?? gradOut
     var gx = Tensor(uninitializedShape: x.shape)
     var gw = Tensor.zeros([g.channels]), gb = Tensor.zeros([g.channels])
     let px = x.pointer, pgo = gradOut.pointer, pw = weight.pointer

@@ -62,6 +62,11 @@ public final class GroupNorm: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         groupNorm(x, weight: weight, bias: bias, groups: groups, eps: eps)
     }
+
+    /// silu(self(x)), fused.
+    public func activated(_ x: Variable) -> Variable {
+        groupNormSiLU(x, weight: weight, bias: bias, groups: groups, eps: eps)
+    }
 }
 
 /// nn.Embedding: a table of `count` vectors of `dimension`, initialized N(0, 1) as PyTorch does.
