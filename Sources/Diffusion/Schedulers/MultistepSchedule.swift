@@ -43,13 +43,8 @@ struct MultistepSchedule {
         for (key, value) in switches where value == true {
             throw ConfigError(field: key, reason: "true is not supported (only false)")
         }
-        var config = config
-        if config.timestepSpacing == nil { config.timestepSpacing = TimestepSpacing.linspace.rawValue }
-        settings = try SchedulerSettings(config: config)
-        var alphasCumprod = settings.schedule.alphasCumprod
-        // diffusers: with zero terminal SNR the last alpha_bar is 2^-24, so sigma stays finite
-        if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
-        trainSigmas = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+        let alphasCumprod: [Float]
+        (settings, alphasCumprod, trainSigmas) = try sigmaSettings(config)
         self.flavor = flavor
         karras = config.useKarrasSigmas ?? false
         finalSigmaIsMin = try config.finalSigmaIsSigmaMin()

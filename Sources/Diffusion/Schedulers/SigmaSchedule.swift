@@ -15,6 +15,21 @@ struct SigmaKeys: OptionSet {
     static let euler: SigmaKeys = [.karras, .eulerOptions]
 }
 
+/// The settings of a sigma-based scheduler (linspace spacing where the config leaves it unset, the
+/// default of diffusers' Euler, Heun, DPM-Solver and UniPC), its alphas_cumprod (the last 2^-24
+/// with zero terminal SNR, as diffusers sets it so that sigma stays finite) and the training noise
+/// levels sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t), t = 0 ..< T, in float32 as PyTorch
+/// computes them.
+func sigmaSettings(_ config: SchedulerConfig) throws
+    -> (settings: SchedulerSettings, alphasCumprod: [Float], trainSigmas: [Float]) {
+    var config = config
+    if config.timestepSpacing == nil { config.timestepSpacing = TimestepSpacing.linspace.rawValue }
+    let settings = try SchedulerSettings(config: config)
+    var alphasCumprod = settings.schedule.alphasCumprod
+    if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
+    return (settings, alphasCumprod, alphasCumprod.map { ((1 - $0) / $0).squareRoot() })
+}
+
 /// The sigma schedule that diffusers' Euler schedulers share: the noise levels
 /// sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) of the training timesteps (Karras et al. 2022,
 /// "Elucidating the Design Space of Diffusion-Based Generative Models", x = x0 + sigma eps
@@ -52,13 +67,7 @@ struct SigmaSchedule {
         for (key, value, supported) in unsupported where value != nil && value != supported {
             throw ConfigError(field: key, reason: "\(value!) is not supported yet (only \(supported))")
         }
-        var config = config
-        if config.timestepSpacing == nil { config.timestepSpacing = TimestepSpacing.linspace.rawValue }
-        settings = try SchedulerSettings(config: config)
-        var alphasCumprod = settings.schedule.alphasCumprod
-        // diffusers: with zero terminal SNR the last alpha_bar is 2^-24, so sigma stays finite
-        if config.rescaleBetasZeroSNR == true { alphasCumprod[alphasCumprod.count - 1] = 0x1p-24 }
-        trainSigmas = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+        (settings, _, trainSigmas) = try sigmaSettings(config)
         leading = settings.spacing == .leading
         karras = keys.contains(.karras) && config.useKarrasSigmas == true
         (sigmaMin, sigmaMax) = keys.contains(.karras) ? try config.sigmaRange() : (nil, nil)
