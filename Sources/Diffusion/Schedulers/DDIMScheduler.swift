@@ -51,8 +51,7 @@ public final class DDIMScheduler: Scheduler {
     public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
         guard let inferenceSteps else { preconditionFailure("call setTimesteps before step") }
         precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let t = Int(timestep)
-        precondition(Float(t) == timestep && t >= 0 && t < alphasCumprod.count, "timestep \(timestep) is out of range")
+        let t = trainingTimestep(timestep, trainTimesteps: alphasCumprod.count)
 
         // 1. previous timestep: t - T / n (integer division), whatever the spacing
         let prevT = t - alphasCumprod.count / inferenceSteps

@@ -94,8 +94,7 @@ public final class DDPMScheduler: Scheduler {
     /// unless t = 0. One pass over the sample, and one more to add the noise.
     public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
         precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let t = Int(timestep)
-        precondition(Float(t) == timestep, "timestep \(timestep) is not an integer")
+        let t = trainingTimestep(timestep, trainTimesteps: settings.schedule.trainTimesteps)
 
         // 1. previous timestep t' and 2. alphas and betas
         let alpha = alphaProducts(t)

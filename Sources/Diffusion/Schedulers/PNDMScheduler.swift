@@ -102,8 +102,7 @@ public final class PNDMScheduler: Scheduler {
     public func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor {
         guard let inferenceSteps else { preconditionFailure("call setTimesteps before step") }
         precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        let t = Int(timestep)
-        precondition(Float(t) == timestep && t >= 0 && t < alphasCumprod.count, "timestep \(timestep) is out of range")
+        let t = trainingTimestep(timestep, trainTimesteps: alphasCumprod.count)
         let stride = alphasCumprod.count / inferenceSteps
         defer { counter += 1 }
         return counter < prkCount

@@ -97,6 +97,14 @@ struct SchedulerSettings {
     }
 }
 
+/// The training timestep a discrete scheduler's step is called with: one of 0 ..< trainTimesteps
+/// (anything else is a programming error: the caller passes the run's own timesteps).
+func trainingTimestep(_ timestep: Float, trainTimesteps: Int) -> Int {
+    let t = Int(exactly: timestep)
+    precondition(t != nil && t! >= 0 && t! < trainTimesteps, "timestep \(timestep) is not a training timestep")
+    return t!
+}
+
 extension PredictionType {
     /// The predicted x0 for one element: model output `m` at sample `x`, with
     /// a = sqrt(alpha_prod_t) and b = sqrt(1 - alpha_prod_t), in diffusers' operation order.
