@@ -45,6 +45,17 @@ struct Conv2dGeometry {
         chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
     }
 
+    /// Whether this is a 3x3, stride-1, padding-1 convolution, the kind Winograd's algorithm does.
+    var isWinogradShape: Bool { kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 }
+
+    /// For a 3x3, stride-1, padding-1 convolution, its input gradient is another: the output
+    /// gradient (Cout channels) convolved with the flipped kernels. That convolution's geometry.
+    var inputGradientGeometry: Conv2dGeometry? {
+        guard isWinogradShape else { return nil }
+        return Conv2dGeometry(input: [batch, outChannels, height, width],
+                              weight: [inChannels, outChannels, 3, 3], stride: 1, padding: 1)
+    }
+
     /// Whether the GEMM reads the input directly (one pointwise image per chunk, no im2col).
     var readsInputDirectly: Bool { isPointwise && imagesPerChunk == 1 }
 
@@ -132,9 +143,41 @@ func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
     }
 }
 
+/// How conv2d computes the convolutions Winograd's algorithm can do (3x3, stride 1, padding 1).
+public enum Conv2dAlgorithm: Sendable {
+    /// Winograd where it measured faster than im2col (see `usesWinograd`), im2col elsewhere.
+    case automatic
+    /// im2col + SGEMM for every convolution.
+    case im2col
+    /// Winograd for every 3x3, stride-1, padding-1 convolution.
+    case winograd
+
+    /// The algorithm conv2d uses; a setting for benchmarks and tests, not to change mid-step.
+    nonisolated(unsafe) public static var current = Conv2dAlgorithm.automatic
+
+    /// Whether conv2d runs the convolution `g` by Winograd's algorithm (Winograd.swift).
+    func usesWinograd(_ g: Conv2dGeometry) -> Bool {
+        guard g.isWinogradShape else { return false }
+        switch self {
+        case .automatic: return g.inChannels >= 8
+        case .im2col: return false
+        case .winograd: return true
+        }
+    }
+}
+
+/// The Winograd tile size conv2d uses.
+typealias Conv2dWinogradTiling = WinogradF4
+
 /// Forward convolution: returns out (N, Cout, Ho, Wo).
-func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
+func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int,
+                   algorithm: Conv2dAlgorithm = .current) -> Tensor {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
+    if algorithm.usesWinograd(g) {
+        let tiling = Conv2dWinogradTiling.self
+        return winogradConv2d(x, filter: winogradFilter(weight, forInputGradient: false, tiling: tiling),
+                              bias: bias, tiling: tiling)
+    }
     var out = Tensor(uninitializedShape: g.outputShape)
     let px = x.pointer, pw = weight.pointer, pbias = bias?.pointer, po = out.mutablePointer()
     let chunkColumns = g.imagesPerChunk * g.outPixels
@@ -171,12 +214,15 @@ func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padd
 }
 
 /// Backward convolution. Given gradOut (N, Cout, Ho, Wo), returns the gradients of x (nil when
-/// not wanted), weight and bias.
+/// not wanted), weight and bias. The weight and bias gradients always come from im2col + SGEMM;
+/// the input gradient, where `algorithm` picks Winograd, from a Winograd convolution of gradOut.
 func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, padding: Int,
-                    needInputGradient: Bool) -> (x: Tensor?, weight: Tensor, bias: Tensor) {
+                    needInputGradient: Bool, algorithm: Conv2dAlgorithm = .current)
+    -> (x: Tensor?, weight: Tensor, bias: Tensor) {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     precondition(gradOut.shape == g.outputShape, "conv2d backward: gradient shape \(gradOut.shape)")
-    var gx = needInputGradient ? Tensor.zeros(x.shape) : nil
+    let winogradInputGradient = needInputGradient && g.inputGradientGeometry.map(algorithm.usesWinograd) == true
+    var gx = needInputGradient && !winogradInputGradient ? Tensor.zeros(x.shape) : nil
     let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer, pgx = gx?.mutablePointer()
     let chunkColumns = g.imagesPerChunk * g.outPixels
     // Each worker sums its chunks' weight and bias gradients into its own slice of `partials`;
@@ -233,6 +279,11 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
         var total: Float = 0
         for w in 0..<workers { total += ppartials[w * sliceSize + i] }
         if i < weight.count { pgw[i] = total } else { pgb[i - weight.count] = total }
+    }
+    if winogradInputGradient {
+        let tiling = Conv2dWinogradTiling.self
+        gx = winogradConv2d(gradOut, filter: winogradFilter(weight, forInputGradient: true, tiling: tiling),
+                            bias: nil, tiling: tiling)
     }
     return (gx, gw, gb)
 }
