@@ -72,12 +72,12 @@ func winogradFilter<Tiling: WinogradTiling>(_ weight: Tensor, forInputGradient: 
         }
     }
     for a in 0..<3 {
-        transformArrays(count: pairs, source: ptaps + a * 3 * pairs, sourceStep: pairs,
-                        destination: prows + a * alpha * pairs, destinationStep: pairs, Tiling.transformFilter)
+        transformArrays(.filter, tiling, count: pairs, source: ptaps + a * 3 * pairs, sourceStep: pairs,
+                        destination: prows + a * alpha * pairs, destinationStep: pairs)
     }
     for l in 0..<alpha {
-        transformArrays(count: pairs, source: prows + l * pairs, sourceStep: alpha * pairs,
-                        destination: pu + l * pairs, destinationStep: alpha * pairs, Tiling.transformFilter)
+        transformArrays(.filter, tiling, count: pairs, source: prows + l * pairs, sourceStep: alpha * pairs,
+                        destination: pu + l * pairs, destinationStep: alpha * pairs)
     }
     withExtendedLifetime((taps, rows)) {}
     return u
@@ -97,12 +97,13 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
         // V (P, Cin, chunkTiles) and M (P, Cout, chunkTiles).
         var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.chunkTiles])
         var m = Tensor(uninitializedShape: [g.points * outChannels * g.chunkTiles])
-        let pv = v.mutablePointer(), pm = m.mutablePointer()
+        var paddedRow = Tensor.zeros([paddedRowLength(g)])
+        let pv = v.mutablePointer(), pm = m.mutablePointer(), prow = paddedRow.mutablePointer()
         for chunk in chunks {
             let images = g.images(ofChunk: chunk)
             let tiles = images.count * g.tilesPerImage
             for c in 0..<g.inChannels {
-                transformInputTiles(px, g, images: images, channel: c, into: pv, tiling: tiling)
+                transformInputTiles(px, g, images: images, channel: c, paddedRow: prow, into: pv, tiling: tiling)
             }
             for point in 0..<g.points {
                 sgemm(m: outChannels, n: tiles, k: g.inChannels,
@@ -115,56 +116,66 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
                                      into: po, tiling: tiling)
             }
         }
-        withExtendedLifetime((v, m)) {}
+        withExtendedLifetime((v, m, paddedRow)) {}
     }
     return out
 }
 
 /// Writes channel `channel`'s transformed input tiles of images `images` of x into V (P, Cin,
-/// chunkTiles): gathers each α x α tile of the zero-padded input (tile (i, j) reads rows m i - 1
-/// ..< m i + m + 1 and the same columns), then applies B^T along the tile's columns and rows,
-/// in place, for all the chunk's tiles at once.
+/// chunkTiles). Tile (i, j) reads rows m i - 1 ..< m i + m + 1 and the same columns of the
+/// zero-padded input. Each input row is copied into `paddedRow` (`paddedRowLength` floats, zero
+/// outside the copied part), its tiles deinterleaved eight at a time and transformed along
+/// the row (B^T on the right); then B^T on the left is applied in place, across all the
+/// chunk's tiles at once.
 func transformInputTiles<Tiling: WinogradTiling>(_ x: UnsafePointer<Float>, _ g: WinogradGeometry,
                                                  images: Range<Int>, channel: Int,
+                                                 paddedRow: UnsafeMutablePointer<Float>,
                                                  into v: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
     let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
     let pointStride = g.inChannels * g.chunkTiles
     let base = v + channel * g.chunkTiles
-    for (slot, image) in images.enumerated() {
-        let plane = x + (image * g.inChannels + channel) * g.height * g.width
-        for i in 0..<g.tilesDown {
-            let tileRow = base + slot * g.tilesPerImage + i * across
-            for s in 0..<alpha {
-                let y = m * i + s - 1
-                for t in 0..<alpha {
-                    let dst = tileRow + (s * alpha + t) * pointStride
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 8 * alpha) { buffer in
+        let gathered = VectorRows(buffer.baseAddress!, step: 8)
+        let transformed = VectorRows(buffer.baseAddress! + 8 * alpha, step: 8)
+        for (slot, image) in images.enumerated() {
+            let plane = x + (image * g.inChannels + channel) * g.height * g.width
+            for i in 0..<g.tilesDown {
+                let tileRow = base + slot * g.tilesPerImage + i * across
+                for s in 0..<alpha {
+                    let y = m * i + s - 1
+                    let dst = tileRow + s * alpha * pointStride
                     guard y >= 0 && y < g.height else {
-                        dst.update(repeating: 0, count: across)
+                        for l in 0..<alpha { (dst + l * pointStride).update(repeating: 0, count: across) }
                         continue
                     }
-                    // Tile j reads column m j + t - 1: inside the image for j in first..<end.
-                    let first = t == 0 ? 1 : 0
-                    let end = max(first, min(across, (g.width - t + m) / m))
-                    let src = plane + y * g.width + t - 1
-                    for j in 0..<first { dst[j] = 0 }
-                    for j in first..<end { dst[j] = src[m * j] }
-                    for j in end..<across { dst[j] = 0 }
+                    (paddedRow + 1).update(from: plane + y * g.width, count: g.width)
+                    for first in stride(from: 0, to: across, by: 8) {
+                        Tiling.gatherTiles(paddedRow + m * first, gathered)
+                        let lanes = min(8, across - first)
+                        if lanes == 8 {
+                            Tiling.transformInput(gathered, VectorRows(dst + first, step: pointStride))
+                            continue
+                        }
+                        Tiling.transformInput(gathered, transformed)
+                        for l in 0..<alpha {
+                            (dst + l * pointStride + first).update(from: buffer.baseAddress! + (alpha + l) * 8, count: lanes)
+                        }
+                    }
                 }
             }
         }
     }
     let tiles = images.count * g.tilesPerImage
-    for s in 0..<alpha {
-        let row = base + s * alpha * pointStride
-        transformArrays(count: tiles, source: row, sourceStep: pointStride, destination: row,
-                        destinationStep: pointStride, Tiling.transformInput)
-    }
     for t in 0..<alpha {
         let column = base + t * pointStride
-        transformArrays(count: tiles, source: column, sourceStep: alpha * pointStride, destination: column,
-                        destinationStep: alpha * pointStride, Tiling.transformInput)
+        transformArrays(.input, tiling, count: tiles, source: column, sourceStep: alpha * pointStride,
+                        destination: column, destinationStep: alpha * pointStride)
     }
 }
+
+/// The length of the padded row buffer `transformInputTiles` needs: room for the row, one zero
+/// on each side, and what deinterleaving the last eight tiles reads past it.
+func paddedRowLength(_ g: WinogradGeometry) -> Int { g.outputTile * (g.tilesAcross + 8) + 2 }
 
 /// Turns channel `channel`'s products in M (P, Cout, chunkTiles) into output tiles, in place
 /// (A^T along the tile's columns, then its rows), and writes them with `bias` added into the
@@ -178,13 +189,13 @@ func transformOutputTiles<Tiling: WinogradTiling>(_ products: UnsafeMutablePoint
     let tiles = images.count * g.tilesPerImage
     for t in 0..<alpha {
         let column = base + t * pointStride
-        transformArrays(count: tiles, source: column, sourceStep: alpha * pointStride, destination: column,
-                        destinationStep: alpha * pointStride, Tiling.transformOutput)
+        transformArrays(.output, tiling, count: tiles, source: column, sourceStep: alpha * pointStride,
+                        destination: column, destinationStep: alpha * pointStride)
     }
     for r in 0..<m {
         let row = base + r * alpha * pointStride
-        transformArrays(count: tiles, source: row, sourceStep: pointStride, destination: row,
-                        destinationStep: pointStride, Tiling.transformOutput)
+        transformArrays(.output, tiling, count: tiles, source: row, sourceStep: pointStride,
+                        destination: row, destinationStep: pointStride)
     }
     for (slot, image) in images.enumerated() {
         let plane = out + (image * g.outChannels + channel) * g.height * g.width
@@ -195,7 +206,7 @@ func transformOutputTiles<Tiling: WinogradTiling>(_ products: UnsafeMutablePoint
                     let src = base + (r * alpha + q) * pointStride + slot * g.tilesPerImage + i * across
                     // Tile j writes column m j + q: inside the image for j < end.
                     let end = min(across, (g.width - q + m - 1) / m)
-                    for j in 0..<end { row[m * j + q] = src[j] + bias }
+                    for j in 0..<end { row[m &* j &+ q] = src[j] + bias }
                 }
             }
         }
