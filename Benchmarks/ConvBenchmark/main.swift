@@ -112,19 +112,20 @@ for c in cases {
 
 if only != "sgemm" {
     // The U-Net's 3x3 convolutions (tiny preset: 32 and 64 channels; small: 64 and 128), and
-    // its input convolutions (3 or 1 channels to 32), Winograd against im2col.
+    // its input convolutions (3 or 1 channels to 32): im2col, Winograd F(2x2, 3x3) and
+    // F(4x4, 3x3), interleaved in each round so that they see the same machine.
     let shapes = [(32, 32, 32), (32, 28, 32), (64, 16, 64), (64, 14, 64), (64, 8, 64), (64, 7, 64),
                   (64, 32, 64), (128, 16, 128), (128, 8, 128), (3, 32, 32), (1, 28, 32)]
-    print("\nconv2d 3x3 stride 1 padding 1, Winograd vs im2col, batch 64, interleaved, median of \(repeats) runs")
-    print("| shape | fwd im2col ms | fwd Winograd ms | fwd speed-up | bwd im2col ms | bwd Winograd ms | bwd speed-up |")
+    let algorithms: [Conv2dAlgorithm] = [.im2col, .winograd2x2, .winograd4x4]
+    print("\nconv2d 3x3 stride 1 padding 1, batch 64, median of \(repeats) interleaved rounds; speed-up = im2col time / Winograd time")
+    print("| shape | pass | im2col ms | F(2x2) ms | F(4x4) ms | F(2x2) speed-up | F(4x4) speed-up |")
     print("|---|---|---|---|---|---|---|")
     for (inChannels, size, outChannels) in shapes {
         var seeds = SeedSequence(seed: 1)
         let layer = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, seeds: &seeds)
         let input = Tensor.randn([64, inChannels, size, size], seed: 2)
         let gradOut = Tensor.randn([64, outChannels, size, size], seed: 3)
-        let algorithms: [Conv2dAlgorithm] = [.im2col, .winograd]
-        var forward = [[Double]](repeating: [], count: 2), backward = [[Double]](repeating: [], count: 2)
+        var forward = [[Double]](repeating: [], count: algorithms.count), backward = forward
         for round in 0...repeats {
             for (index, algorithm) in algorithms.enumerated() {
                 Conv2dAlgorithm.current = algorithm
@@ -138,10 +139,11 @@ if only != "sgemm" {
                 }
             }
         }
-        let (f, b) = (forward.map(median), backward.map(median))
-        func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
-        print("| \(size)x\(size)x\(inChannels)->\(outChannels) | \(ms(f[0])) | \(ms(f[1])) | "
-              + String(format: "%.2f", f[0] / f[1]) + " | \(ms(b[0])) | \(ms(b[1])) | " + String(format: "%.2f", b[0] / b[1]) + " |")
+        for (pass, times) in [("forward", forward.map(median)), ("backward", backward.map(median))] {
+            func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
+            print("| \(size)x\(size)x\(inChannels)->\(outChannels) | \(pass) | \(times.map(ms).joined(separator: " | ")) | "
+                  + String(format: "%.2f | %.2f |", times[0] / times[1], times[0] / times[2]))
+        }
     }
     Conv2dAlgorithm.current = .automatic
 }

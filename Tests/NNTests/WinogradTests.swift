@@ -67,67 +67,83 @@ final class WinogradTests: XCTestCase {
         return errors
     }
 
-    func testF2MatchesIm2col() {
-        let forward = forwardMatchesIm2col(WinogradF2.self), backward = inputGradientMatchesIm2col(WinogradF2.self)
-        print("F(2x2,3x3) vs im2col: forward max abs \(forward.absolute), relative \(forward.relative); "
-              + "input gradient max abs \(backward.absolute), relative \(backward.relative)")
+    private func weightGradientMatchesIm2col<Tiling: WinogradTiling>(_ tiling: Tiling.Type) -> Errors {
+        var errors = Errors()
+        for (index, (n, cin, cout, h, w)) in shapes.enumerated() {
+            let seed = UInt64(10 * index)
+            let x = Tensor.randn([n, cin, h, w], seed: seed), weight = Tensor.randn([cout, cin, 3, 3], seed: seed + 1)
+            let gradOut = Tensor.randn([n, cout, h, w], seed: seed + 3)
+            let expected = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
+                                          needInputGradient: false, algorithm: .im2col)
+            let actual = winogradWeightGradient(x, gradOut: gradOut, tiling: tiling)
+            assertMatches(actual.weight, expected.weight, tiling, "\(tiling) weight gradient \(x.shape) -> \(cout)")
+            assertClose(actual.bias, expected.bias, atol: 1e-4, rtol: 1e-5, "\(tiling) bias gradient \(x.shape)")
+            errors.add(actual.weight, expected.weight)
+        }
+        return errors
     }
 
-    func testF4MatchesIm2col() {
-        let forward = forwardMatchesIm2col(WinogradF4.self), backward = inputGradientMatchesIm2col(WinogradF4.self)
-        print("F(4x4,3x3) vs im2col: forward max abs \(forward.absolute), relative \(forward.relative); "
-              + "input gradient max abs \(backward.absolute), relative \(backward.relative)")
+    private func report<Tiling: WinogradTiling>(_ tiling: Tiling.Type) {
+        let forward = forwardMatchesIm2col(tiling), input = inputGradientMatchesIm2col(tiling)
+        let weight = weightGradientMatchesIm2col(tiling)
+        print("\(tiling) vs im2col, max abs error (relative to max |im2col|): forward \(forward.absolute) "
+              + "(\(forward.relative)), input gradient \(input.absolute) (\(input.relative)), "
+              + "weight gradient \(weight.absolute) (\(weight.relative))")
     }
 
-    func testBackwardMatchesIm2col() {
-        // Weight and bias gradients stay on im2col; the input gradient switches to Winograd.
-        let x = Tensor.randn([3, 12, 10, 9], seed: 1), weight = Tensor.randn([20, 12, 3, 3], seed: 2)
-        let gradOut = Tensor.randn([3, 20, 10, 9], seed: 3)
-        let winograd = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
-                                      needInputGradient: true, algorithm: .winograd)
+    func testF2MatchesIm2col() { report(WinogradF2.self) }
+
+    func testF4MatchesIm2col() { report(WinogradF4.self) }
+
+    func testBackwardChoosesPerGradient() {
+        // Cout = 4 < 8: the input gradient's convolution stays on im2col, and so the weight
+        // gradient, computed alongside it; without the input gradient both go by Winograd.
+        let x = Tensor.randn([3, 12, 10, 9], seed: 1), weight = Tensor.randn([4, 12, 3, 3], seed: 2)
+        let gradOut = Tensor.randn([3, 4, 10, 9], seed: 3)
         let im2col = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
                                     needInputGradient: true, algorithm: .im2col)
-        assertClose(winograd.x!, im2col.x!, atol: 1e-4, rtol: 1e-4, "input gradient")
-        assertClose(winograd.weight, im2col.weight, atol: 0, rtol: 0, "weight gradient")
-        assertClose(winograd.bias, im2col.bias, atol: 0, rtol: 0, "bias gradient")
-        XCTAssertNil(conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
-                                    needInputGradient: false, algorithm: .winograd).x)
+        let automatic = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
+                                       needInputGradient: true, algorithm: .automatic)
+        assertClose(automatic.x!, im2col.x!, atol: 0, rtol: 0, "input gradient")
+        assertClose(automatic.weight, im2col.weight, atol: 0, rtol: 0, "weight gradient")
+        let weightOnly = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
+                                        needInputGradient: false, algorithm: .automatic)
+        XCTAssertNil(weightOnly.x)
+        assertMatches(weightOnly.weight, im2col.weight, WinogradF4.self, "weight gradient by Winograd")
     }
 
     func testConv2dMatchesPyTorchByWinograd() throws {
-        // The fixture's 3x3, stride-1, padding-1 case, by both tile sizes and by conv2d's path.
+        // The fixture's 3x3, stride-1, padding-1 case through conv2d's Winograd paths, at the
+        // fixtures' usual tolerance.
         let file = try fixture("conv2d")
-        let (x, weight, bias) = (try file.tensor("s1p1", "x"), try file.tensor("s1p1", "weight"), try file.tensor("s1p1", "bias"))
-        let (expectedOut, gradOut) = (try file.tensor("s1p1", "out"), try file.tensor("s1p1", "grad_out"))
-        let expectedGradient = try file.tensor("s1p1", "grad_x")
-        func check<Tiling: WinogradTiling>(_ tiling: Tiling.Type) {
-            let out = winogradConv2d(x, filter: winogradFilter(weight, forInputGradient: false, tiling: tiling),
-                                     bias: bias, tiling: tiling)
-            let gx = winogradConv2d(gradOut, filter: winogradFilter(weight, forInputGradient: true, tiling: tiling),
-                                    bias: nil, tiling: tiling)
-            assertClose(out, expectedOut, "\(tiling) out")
-            assertClose(gx, expectedGradient, "\(tiling) grad_x")
-            var outErrors = Errors(), gradientErrors = Errors()
-            outErrors.add(out, expectedOut)
-            gradientErrors.add(gx, expectedGradient)
-            print("\(tiling) vs PyTorch s1p1: out max abs \(outErrors.absolute), relative \(outErrors.relative); "
-                  + "grad_x max abs \(gradientErrors.absolute), relative \(gradientErrors.relative)")
+        let tensor = { (name: String) in try file.tensor("s1p1", name) }
+        let (x, weight, bias, gradOut) = (try tensor("x"), try tensor("weight"), try tensor("bias"), try tensor("grad_out"))
+        for algorithm in [Conv2dAlgorithm.winograd2x2, .winograd4x4] {
+            let out = conv2dForward(x, weight: weight, bias: bias, stride: 1, padding: 1, algorithm: algorithm)
+            let grads = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
+                                       needInputGradient: true, algorithm: algorithm)
+            var errors = [String: Errors]()
+            for (name, actual) in [("out", out), ("grad_x", grads.x!), ("grad_weight", grads.weight), ("grad_bias", grads.bias)] {
+                let expected = try tensor(name)
+                assertClose(actual, expected, "\(algorithm) \(name)")
+                errors[name, default: Errors()].add(actual, expected)
+            }
+            print("\(algorithm) vs PyTorch s1p1, max abs error (relative to max |PyTorch|): "
+                  + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.absolute) (\($0.value.relative))" }
+                      .joined(separator: ", "))
         }
-        check(WinogradF2.self)
-        check(WinogradF4.self)
-        let out = conv2dForward(x, weight: weight, bias: bias, stride: 1, padding: 1, algorithm: .winograd)
-        let grads = conv2dBackward(x, weight: weight, gradOut: gradOut, stride: 1, padding: 1,
-                                   needInputGradient: true, algorithm: .winograd)
-        assertClose(out, expectedOut, "conv2d out")
-        assertClose(grads.x!, expectedGradient, "conv2d grad_x")
     }
 
     func testAutomaticChoice() {
-        let algorithm = Conv2dAlgorithm.automatic
         let wide = Conv2dGeometry(input: [64, 64, 16, 16], weight: [64, 64, 3, 3], stride: 1, padding: 1)
-        XCTAssertTrue(algorithm.usesWinograd(wide))
-        XCTAssertFalse(algorithm.usesWinograd(Conv2dGeometry(input: [64, 64, 16, 16], weight: [64, 64, 3, 3], stride: 2, padding: 1)))
-        XCTAssertFalse(algorithm.usesWinograd(Conv2dGeometry(input: [64, 64, 16, 16], weight: [64, 64, 1, 1], stride: 1, padding: 0)))
-        XCTAssertFalse(Conv2dAlgorithm.im2col.usesWinograd(wide))
+        XCTAssertEqual(Conv2dAlgorithm.automatic.winogradTileSize(wide), 4)
+        XCTAssertNil(Conv2dAlgorithm.im2col.winogradTileSize(wide))
+        XCTAssertEqual(Conv2dAlgorithm.winograd2x2.winogradTileSize(wide), 2)
+        let narrow = Conv2dGeometry(input: [64, 3, 16, 16], weight: [64, 3, 3, 3], stride: 1, padding: 1)
+        XCTAssertNil(Conv2dAlgorithm.automatic.winogradTileSize(narrow))
+        for (weight, stride, padding) in [([64, 64, 3, 3], 2, 1), ([64, 64, 1, 1], 1, 0), ([64, 64, 3, 3], 1, 0)] {
+            let g = Conv2dGeometry(input: [64, 64, 16, 16], weight: weight, stride: stride, padding: padding)
+            XCTAssertNil(Conv2dAlgorithm.winograd4x4.winogradTileSize(g))
+        }
     }
 }

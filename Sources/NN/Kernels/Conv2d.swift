@@ -145,38 +145,41 @@ func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
 
 /// How conv2d computes the convolutions Winograd's algorithm can do (3x3, stride 1, padding 1).
 public enum Conv2dAlgorithm: Sendable {
-    /// Winograd where it measured faster than im2col (see `usesWinograd`), im2col elsewhere.
+    /// Winograd F(4x4, 3x3) where it measured faster than im2col (see `winogradTileSize`),
+    /// im2col elsewhere.
     case automatic
     /// im2col + SGEMM for every convolution.
     case im2col
-    /// Winograd for every 3x3, stride-1, padding-1 convolution.
-    case winograd
+    /// Winograd F(2x2, 3x3) for every 3x3, stride-1, padding-1 convolution: slower than
+    /// F(4x4, 3x3), about ten times more accurate in Float32 (as accurate as im2col).
+    case winograd2x2
+    /// Winograd F(4x4, 3x3) for every 3x3, stride-1, padding-1 convolution.
+    case winograd4x4
 
     /// The algorithm conv2d uses; a setting for benchmarks and tests, not to change mid-step.
     nonisolated(unsafe) public static var current = Conv2dAlgorithm.automatic
 
-    /// Whether conv2d runs the convolution `g` by Winograd's algorithm (Winograd.swift).
-    func usesWinograd(_ g: Conv2dGeometry) -> Bool {
-        guard g.isWinogradShape else { return false }
+    /// The output tile side m of the Winograd algorithm conv2d runs `g` by (Winograd.swift), or
+    /// nil for im2col.
+    func winogradTileSize(_ g: Conv2dGeometry) -> Int? {
+        guard g.isWinogradShape else { return nil }
         switch self {
-        case .automatic: return g.inChannels >= 8
-        case .im2col: return false
-        case .winograd: return true
+        // With fewer input channels the transforms cost more than the GEMMs save (the U-Net's
+        // first convolution, from 1 or 3 channels, runs 2-3 times faster by im2col).
+        case .automatic: return g.inChannels >= 8 ? 4 : nil
+        case .im2col: return nil
+        case .winograd2x2: return 2
+        case .winograd4x4: return 4
         }
     }
 }
-
-/// The Winograd tile size conv2d uses.
-typealias Conv2dWinogradTiling = WinogradF4
 
 /// Forward convolution: returns out (N, Cout, Ho, Wo).
 func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int,
                    algorithm: Conv2dAlgorithm = .current) -> Tensor {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
-    if algorithm.usesWinograd(g) {
-        let tiling = Conv2dWinogradTiling.self
-        return winogradConv2d(x, filter: winogradFilter(weight, forInputGradient: false, tiling: tiling),
-                              bias: bias, tiling: tiling)
+    if let tileSize = algorithm.winogradTileSize(g) {
+        return winogradConv2d(x, weight: weight, bias: bias, forInputGradient: false, tileSize: tileSize)
     }
     var out = Tensor(uninitializedShape: g.outputShape)
     let px = x.pointer, pw = weight.pointer, pbias = bias?.pointer, po = out.mutablePointer()
@@ -214,15 +217,24 @@ func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padd
 }
 
 /// Backward convolution. Given gradOut (N, Cout, Ho, Wo), returns the gradients of x (nil when
-/// not wanted), weight and bias. The weight and bias gradients always come from im2col + SGEMM;
-/// the input gradient, where `algorithm` picks Winograd, from a Winograd convolution of gradOut.
+/// not wanted), weight and bias. Where `algorithm` picks Winograd for the convolution, the weight
+/// and bias gradients come from Winograd's F(3x3, m x m); where it picks Winograd for the input
+/// gradient's convolution (gradOut with the flipped kernels), so does the input gradient; the
+/// rest from im2col + SGEMM.
 func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, padding: Int,
                     needInputGradient: Bool, algorithm: Conv2dAlgorithm = .current)
     -> (x: Tensor?, weight: Tensor, bias: Tensor) {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     precondition(gradOut.shape == g.outputShape, "conv2d backward: gradient shape \(gradOut.shape)")
-    let winogradInputGradient = needInputGradient && g.inputGradientGeometry.map(algorithm.usesWinograd) == true
-    var gx = needInputGradient && !winogradInputGradient ? Tensor.zeros(x.shape) : nil
+    let inputTileSize = needInputGradient ? g.inputGradientGeometry.flatMap(algorithm.winogradTileSize) : nil
+    if let tileSize = algorithm.winogradTileSize(g), !needInputGradient || inputTileSize != nil {
+        let (gw, gb) = winogradWeightGradient(x, gradOut: gradOut, tileSize: tileSize)
+        let gx = inputTileSize.map {
+            winogradConv2d(gradOut, weight: weight, bias: nil, forInputGradient: true, tileSize: $0)
+        }
+        return (gx, gw, gb)
+    }
+    var gx = needInputGradient && inputTileSize == nil ? Tensor.zeros(x.shape) : nil
     let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer, pgx = gx?.mutablePointer()
     let chunkColumns = g.imagesPerChunk * g.outPixels
     // Each worker sums its chunks' weight and bias gradients into its own slice of `partials`;
@@ -280,10 +292,8 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
         for w in 0..<workers { total += ppartials[w * sliceSize + i] }
         if i < weight.count { pgw[i] = total } else { pgb[i - weight.count] = total }
     }
-    if winogradInputGradient {
-        let tiling = Conv2dWinogradTiling.self
-        gx = winogradConv2d(gradOut, filter: winogradFilter(weight, forInputGradient: true, tiling: tiling),
-                            bias: nil, tiling: tiling)
+    if let inputTileSize {
+        gx = winogradConv2d(gradOut, weight: weight, bias: nil, forInputGradient: true, tileSize: inputTileSize)
     }
     return (gx, gw, gb)
 }

@@ -48,6 +48,20 @@ struct WinogradGeometry {
     }
 }
 
+/// The convolution of x with the 3x3 `weight` (or, `forInputGradient`, with its transpose:
+/// see `winogradFilter`) by Winograd F(m x m, 3x3) with output tiles of side `tileSize` (2 or 4).
+func winogradConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, forInputGradient: Bool, tileSize: Int) -> Tensor {
+    switch tileSize {
+    case 2:
+        let filter = winogradFilter(weight, forInputGradient: forInputGradient, tiling: WinogradF2.self)
+        return winogradConv2d(x, filter: filter, bias: bias, tiling: WinogradF2.self)
+    case 4:
+        let filter = winogradFilter(weight, forInputGradient: forInputGradient, tiling: WinogradF4.self)
+        return winogradConv2d(x, filter: filter, bias: bias, tiling: WinogradF4.self)
+    default: preconditionFailure("winograd: no tiles of size \(tileSize)")
+    }
+}
+
 /// The transformed filter U (P, Cout, Cin) of a 3x3 weight (Cout, Cin, 3, 3). For the input
 /// gradient (`forInputGradient`), the filter of the transposed convolution instead: kernels
 /// flipped and channels swapped, U (P, Cin, Cout), since the input gradient of a stride-1,

@@ -4,8 +4,11 @@
 ///
 /// A 2-D tile F(m x m, 3x3) nests the 1-D transform along both tile axes: an α x α input tile d
 /// (α = m + 2) becomes V = B^T d B, a 3x3 filter g becomes U = G g G^T (α x α), and the m x m
-/// output tile is A^T (U ⊙ V) A. Each transform below maps the vectors d(0), d(1), ... of one
-/// axis to out(0, ·), out(1, ·), ...; every lane is an independent tile (or filter).
+/// output tile is A^T (U ⊙ V) A. The weight gradient uses the transposed transforms
+/// (F(3x3, m x m)): an m x m output-gradient tile dy becomes A dy A^T, and the sum over tiles
+/// of (A dy A^T) ⊙ (B^T d B) becomes the 3x3 kernel gradient through G^T · G. Each transform
+/// below maps the vectors of one tile axis to its outputs; every lane is an independent tile
+/// (or filter).
 typealias WinogradVector = SIMD8<Float>
 
 /// Vectors `step` bytes apart in memory: the values of one tile axis, for eight tiles at once.
@@ -32,6 +35,10 @@ protocol WinogradTiling {
     static func transformFilter(_ g: VectorRows, _ out: VectorRows)
     /// A^T: α products to the m outputs. Reads all of p before writing out.
     static func transformOutput(_ p: VectorRows, _ out: VectorRows)
+    /// A: m output-gradient values to α. Reads all of y before writing out.
+    static func transformGradient(_ y: VectorRows, _ out: VectorRows)
+    /// G^T: α summed products to the 3 taps' gradients.
+    static func transformWeightGradient(_ s: VectorRows, _ out: VectorRows)
     /// Deinterleaves a row into the α values of eight tiles: out[t] lane j = row[m j + t], for
     /// t in 0..<α. Reads row[0 ..< 9 m].
     static func gatherTiles(_ row: UnsafePointer<Float>, _ out: VectorRows)
@@ -71,6 +78,24 @@ enum WinogradF2: WinogradTiling {
         let (p0, p1, p2, p3) = (p[0], p[1], p[2], p[3])
         out[0] = p0 + p1 + p2
         out[1] = p1 - p2 - p3
+    }
+
+    @inline(__always)
+    static func transformGradient(_ y: VectorRows, _ out: VectorRows) {
+        let (y0, y1) = (y[0], y[1])
+        out[0] = y0
+        out[1] = y0 + y1
+        out[2] = y0 - y1
+        out[3] = -y1
+    }
+
+    @inline(__always)
+    static func transformWeightGradient(_ s: VectorRows, _ out: VectorRows) {
+        let (s0, s1, s2, s3) = (s[0], s[1], s[2], s[3])
+        let half = 0.5 * (s1 + s2)
+        out[0] = s0 + half
+        out[1] = 0.5 * (s1 - s2)
+        out[2] = half + s3
     }
 
     @inline(__always)
@@ -126,6 +151,28 @@ enum WinogradF4: WinogradTiling {
     }
 
     @inline(__always)
+    static func transformGradient(_ y: VectorRows, _ out: VectorRows) {
+        let (y0, y1, y2, y3) = (y[0], y[1], y[2], y[3])
+        let even = y0 + y2, odd = y1 + y3
+        let evenScaled = y0 + 4 * y2, oddScaled = 2 * y1 + 8 * y3
+        out[0] = y0
+        out[1] = even + odd
+        out[2] = even - odd
+        out[3] = evenScaled + oddScaled
+        out[4] = evenScaled - oddScaled
+        out[5] = y3
+    }
+
+    @inline(__always)
+    static func transformWeightGradient(_ s: VectorRows, _ out: VectorRows) {
+        let (s0, s1, s2, s3, s4, s5) = (s[0], s[1], s[2], s[3], s[4], s[5])
+        let sum12 = s1 + s2, sum34 = s3 + s4
+        out[0] = 0.25 * s0 - (1.0 / 6) * sum12 + (1.0 / 24) * sum34
+        out[1] = (1.0 / 6) * (s2 - s1) + (1.0 / 12) * (s3 - s4)
+        out[2] = (1.0 / 6) * (sum34 - sum12) + s5
+    }
+
+    @inline(__always)
     static func gatherTiles(_ row: UnsafePointer<Float>, _ out: VectorRows) {
         let raw = UnsafeRawPointer(row)
         let a = raw.loadUnaligned(as: SIMD32<Float>.self), b = raw.loadUnaligned(fromByteOffset: 16, as: SIMD32<Float>.self)
@@ -140,7 +187,21 @@ enum WinogradF4: WinogradTiling {
 }
 
 /// Which transform `transformArrays` applies.
-enum WinogradTransform { case input, filter, output }
+enum WinogradTransform {
+    case input, filter, output, gradient, weightGradient
+
+    /// The numbers of values the transform reads and writes.
+    func counts<Tiling: WinogradTiling>(_ tiling: Tiling.Type) -> (inputs: Int, outputs: Int) {
+        let (m, alpha) = (Tiling.outputSize, Tiling.inputSize)
+        switch self {
+        case .input: return (alpha, alpha)
+        case .filter: return (3, alpha)
+        case .output: return (alpha, m)
+        case .gradient: return (m, alpha)
+        case .weightGradient: return (alpha, 3)
+        }
+    }
+}
 
 /// Applies a 1-D transform at each of `count` positions: its input k at position j is
 /// `source[k * sourceStep + j]`, its output k goes to `destination[k * destinationStep + j]`.
@@ -155,6 +216,8 @@ func transformArrays<Tiling: WinogradTiling>(_ transform: WinogradTransform, _ t
         case .input: Tiling.transformInput(from, to)
         case .filter: Tiling.transformFilter(from, to)
         case .output: Tiling.transformOutput(from, to)
+        case .gradient: Tiling.transformGradient(from, to)
+        case .weightGradient: Tiling.transformWeightGradient(from, to)
         }
     }
     let width = WinogradVector.scalarCount
@@ -169,12 +232,11 @@ func transformArrays<Tiling: WinogradTiling>(_ transform: WinogradTransform, _ t
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 8 * width) { buffer in
         let (from, to) = (buffer.baseAddress!, buffer.baseAddress! + 8 * width)
         from.initialize(repeating: 0, count: 8 * width)
-        let inputs = transform == .filter ? 3 : Tiling.inputSize
+        let (inputs, outputs) = transform.counts(tiling)
         for k in 0..<inputs {
             for lane in 0..<rest { from[k * width + lane] = source[k * sourceStep + j + lane] }
         }
         apply(VectorRows(from, step: width), VectorRows(to, step: width))
-        let outputs = transform == .output ? Tiling.outputSize : Tiling.inputSize
         for k in 0..<outputs {
             for lane in 0..<rest { destination[k * destinationStep + j + lane] = to[k * width + lane] }
         }
