@@ -38,7 +38,7 @@ struct WinogradGeometry {
 
     /// GEMM columns per chunk aimed at: wide enough for BLAS, small enough that a chunk's
     /// transformed input and products stay near the core's cache.
-    static let targetTiles = 512
+    static let targetTiles = 256
 
     var chunkTiles: Int { imagesPerChunk * tilesPerImage }
     var chunkCount: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
