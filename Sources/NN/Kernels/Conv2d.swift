@@ -5,7 +5,9 @@
 /// become a column matrix cols (Cin KH KW, images Ho Wo), and its output is
 /// weight (Cout, Cin KH KW) x cols. Small feature maps put several images in one GEMM so that it
 /// stays wide enough to run near BLAS's peak; the chunks are shared out among the cores, each
-/// core running im2col and a single-threaded GEMM on its own chunks.
+/// core running im2col and a single-threaded GEMM on its own chunks. 3x3, stride-1, padding-1
+/// convolutions go by Winograd's algorithm instead where it is faster (`Conv2dAlgorithm`,
+/// Winograd.swift, WinogradWeightGradient.swift).
 struct Conv2dGeometry {
     let batch, inChannels, height, width: Int
     let outChannels, kernelHeight, kernelWidth: Int
