@@ -1,8 +1,10 @@
-// Convolution speed against the SGEMM it is lowered to.
+// Convolution speed against the SGEMM it is lowered to, and Winograd against im2col.
 //
-// For the U-Net's typical convolutions (batch 64), times NN's conv2d forward and backward and
-// raw cblas_sgemm on the same lowered GEMM shapes, and prints GFLOP/s and the ratio. Run in
-// release mode:   swift run -c release conv-benchmark [--repeats N]
+// For the U-Net's typical convolutions (batch 64), times NN's im2col conv2d forward and backward
+// and raw cblas_sgemm on the same lowered GEMM shapes, and prints GFLOP/s and the ratio; then,
+// for the U-Net's 3x3 convolutions, times the Winograd path against the im2col path, the two
+// interleaved in one run. Run in release mode:
+//   swift run -c release conv-benchmark [--repeats N] [--only sgemm|winograd]
 import CBLAS
 import Foundation
 import NN
@@ -44,52 +46,104 @@ func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                 0, &c, Int32(n))
 }
 
-let repeats = CommandLine.arguments.firstIndex(of: "--repeats").flatMap { Int(CommandLine.arguments[$0 + 1]) } ?? 7
+/// The value after `--name` on the command line.
+func option(_ name: String) -> String? {
+    CommandLine.arguments.firstIndex(of: name).map { CommandLine.arguments[$0 + 1] }
+}
+
+let repeats = option("--repeats").flatMap { Int($0) } ?? 7
+let only = option("--only")
 let cases = [ConvCase(channels: 64, size: 32, kernel: 3), ConvCase(channels: 128, size: 16, kernel: 3),
              ConvCase(channels: 128, size: 8, kernel: 3), ConvCase(channels: 64, size: 32, kernel: 1),
              ConvCase(channels: 128, size: 16, kernel: 1), ConvCase(channels: 128, size: 8, kernel: 1)]
 
-print("conv2d vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
 print("OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
-print("|---|---|---|---|---|---|---|---|")
-for c in cases {
-    var seeds = SeedSequence(seed: 1)
-    let layer = Conv2d(c.channels, c.channels, kernelSize: c.kernel, padding: c.padding, seeds: &seeds)
-    let input = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 2)
-    let gradOut = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 3)
 
-    let forward = medianSeconds(repeats) { _ = layer(Variable(input)) }
-    // Backward alone: the forward runs outside the timed region.
-    var backwardTimes: [Double] = []
-    for _ in 0...repeats {
-        let tape = Tape()
-        let x = tape.input(input, requiresGradient: true)
-        let out = layer(x)
-        let start = DispatchTime.now().uptimeNanoseconds
-        tape.backward(from: out, gradient: gradOut)
-        backwardTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        for p in layer.parameters { p.gradient = nil }
+/// Seconds of one backward pass of `layer` (input, weight and bias gradients), the forward
+/// pass run untimed before it.
+func backwardSeconds(_ layer: Conv2d, _ input: Tensor, _ gradOut: Tensor) -> Double {
+    let tape = Tape()
+    let out = layer(tape.input(input, requiresGradient: true))
+    let start = DispatchTime.now().uptimeNanoseconds
+    tape.backward(from: out, gradient: gradOut)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    for p in layer.parameters { p.gradient = nil }
+    return seconds
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+if only != "winograd" {
+    Conv2dAlgorithm.current = .im2col
+    print("\nconv2d (im2col) vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
+    print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c in cases {
+        var seeds = SeedSequence(seed: 1)
+        let layer = Conv2d(c.channels, c.channels, kernelSize: c.kernel, padding: c.padding, seeds: &seeds)
+        let input = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 2)
+        let gradOut = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 3)
+
+        let forward = medianSeconds(repeats) { _ = layer(Variable(input)) }
+        // Backward alone: the forward runs outside the timed region.
+        let backward = median((0...repeats).map { _ in backwardSeconds(layer, input, gradOut) }.dropFirst().map { $0 })
+
+        // The same GEMMs on their own: forward W (M x K) cols (K x N); backward dW = gy cols^T and
+        // dcols = W^T gy.
+        let (m, n, k) = (c.channels, c.columns, c.patch)
+        let w = [Float](repeating: 0.01, count: m * k), cols = [Float](repeating: 0.5, count: k * n)
+        let gy = [Float](repeating: 0.1, count: m * n)
+        var out = [Float](repeating: 0, count: m * n), dw = [Float](repeating: 0, count: m * k)
+        var dcols = [Float](repeating: 0, count: k * n)
+        let gemmForward = medianSeconds(repeats) { for _ in 0..<c.chunks { gemm(false, false, m, n, k, w, cols, &out) } }
+        let gemmBackward = medianSeconds(repeats) {
+            for _ in 0..<c.chunks {
+                gemm(false, true, m, k, n, gy, cols, &dw)
+                gemm(true, false, k, n, m, w, gy, &dcols)
+            }
+        }
+        func rate(_ flops: Double, _ seconds: Double) -> String { String(format: "%.0f", flops / seconds / 1e9) }
+        let f = c.forwardFlops
+        print("| \(c.label) | (\(m), \(n), \(k)) x \(c.chunks) | \(rate(f, forward)) | \(rate(f, gemmForward)) | "
+              + String(format: "%.2f", gemmForward / forward) + " | \(rate(2 * f, backward)) | \(rate(2 * f, gemmBackward)) | "
+              + String(format: "%.2f", gemmBackward / backward) + " |")
     }
-    let backward = backwardTimes.dropFirst().sorted()[repeats / 2]
+}
 
-    // The same GEMMs on their own: forward W (M x K) cols (K x N); backward dW = gy cols^T and
-    // dcols = W^T gy.
-    let (m, n, k) = (c.channels, c.columns, c.patch)
-    let w = [Float](repeating: 0.01, count: m * k), cols = [Float](repeating: 0.5, count: k * n)
-    let gy = [Float](repeating: 0.1, count: m * n)
-    var out = [Float](repeating: 0, count: m * n), dw = [Float](repeating: 0, count: m * k)
-    var dcols = [Float](repeating: 0, count: k * n)
-    let gemmForward = medianSeconds(repeats) { for _ in 0..<c.chunks { gemm(false, false, m, n, k, w, cols, &out) } }
-    let gemmBackward = medianSeconds(repeats) {
-        for _ in 0..<c.chunks {
-            gemm(false, true, m, k, n, gy, cols, &dw)
-            gemm(true, false, k, n, m, w, gy, &dcols)
+if only != "sgemm" {
+    // The U-Net's 3x3 convolutions (tiny preset: 32 and 64 channels; small: 64 and 128), and
+    // its input convolutions (3 or 1 channels to 32): im2col, Winograd F(2x2, 3x3) and
+    // F(4x4, 3x3), interleaved in each round so that they see the same machine.
+    let shapes = [(32, 32, 32), (32, 28, 32), (64, 16, 64), (64, 14, 64), (64, 8, 64), (64, 7, 64),
+                  (64, 32, 64), (128, 16, 128), (128, 8, 128), (3, 32, 32), (1, 28, 32)]
+    let algorithms: [Conv2dAlgorithm] = [.im2col, .winograd2x2, .winograd4x4]
+    print("\nconv2d 3x3 stride 1 padding 1, batch 64, median of \(repeats) interleaved rounds; speed-up = im2col time / Winograd time")
+    print("| shape | pass | im2col ms | F(2x2) ms | F(4x4) ms | F(2x2) speed-up | F(4x4) speed-up |")
+    print("|---|---|---|---|---|---|---|")
+    for (inChannels, size, outChannels) in shapes {
+        var seeds = SeedSequence(seed: 1)
+        let layer = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, seeds: &seeds)
+        let input = Tensor.randn([64, inChannels, size, size], seed: 2)
+        let gradOut = Tensor.randn([64, outChannels, size, size], seed: 3)
+        var forward = [[Double]](repeating: [], count: algorithms.count), backward = forward
+        for round in 0...repeats {
+            for (index, algorithm) in algorithms.enumerated() {
+                Conv2dAlgorithm.current = algorithm
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = layer(Variable(input))
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let backwardTime = backwardSeconds(layer, input, gradOut)
+                if round > 0 {  // round 0 warms up
+                    forward[index].append(seconds)
+                    backward[index].append(backwardTime)
+                }
+            }
+        }
+        for (pass, times) in [("forward", forward.map(median)), ("backward", backward.map(median))] {
+            func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e3) }
+            print("| \(size)x\(size)x\(inChannels)->\(outChannels) | \(pass) | \(times.map(ms).joined(separator: " | ")) | "
+                  + String(format: "%.2f | %.2f |", times[0] / times[1], times[0] / times[2]))
         }
     }
-    func rate(_ flops: Double, _ seconds: Double) -> String { String(format: "%.0f", flops / seconds / 1e9) }
-    let f = c.forwardFlops
-    print("| \(c.label) | (\(m), \(n), \(k)) x \(c.chunks) | \(rate(f, forward)) | \(rate(f, gemmForward)) | "
-          + String(format: "%.2f", gemmForward / forward) + " | \(rate(2 * f, backward)) | \(rate(2 * f, gemmBackward)) | "
-          + String(format: "%.2f", gemmBackward / backward) + " |")
+    Conv2dAlgorithm.current = .automatic
 }

@@ -8,6 +8,7 @@
 // Benchmarks/run_unet_benchmark.sh, or:
 //   swift run -c release unet-benchmark [--pytorch FILE.json] [--presets tiny,small]
 //       [--cases 32x3,28x1] [--batch 64] [--repeats 5] [--ddim-repeats 2] [--skip-ddim]
+//       [--conv automatic|im2col]   (im2col: no Winograd convolutions, for comparison)
 import Diffusion
 import Foundation
 import Imaging
@@ -33,6 +34,8 @@ func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { ar
 let batch = option("--batch").flatMap(Int.init) ?? 64
 let repeats = option("--repeats").flatMap(Int.init) ?? 5
 let ddimRepeats = option("--ddim-repeats").flatMap(Int.init) ?? 2
+let convolution = option("--conv") ?? "automatic"
+Conv2dAlgorithm.current = convolution == "im2col" ? .im2col : .automatic
 let presets = (option("--presets") ?? "tiny,small").split(separator: ",").compactMap { UNetPreset(rawValue: String($0)) }
 let cases = (option("--cases") ?? "32x3,28x1").split(separator: ",").flatMap { spec -> [Case] in
     let parts = spec.split(separator: "x").compactMap { Int($0) }
@@ -105,7 +108,8 @@ func measure(_ c: Case) throws -> Measurement {
 func trainingPeakMemory(_ c: Case) throws -> Double? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["--memory-case", "\(c.preset.rawValue):\(c.resolution)x\(c.channels)", "--batch", String(batch)]
+    process.arguments = ["--memory-case", "\(c.preset.rawValue):\(c.resolution)x\(c.channels)", "--batch", String(batch),
+                         "--conv", convolution]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

@@ -8,7 +8,9 @@ final class UNetTests: XCTestCase {
     private let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/diffusion")
 
-    private func checkCase(_ name: String) throws {
+    /// Checks the case and returns its largest error relative to the output's scale.
+    @discardableResult
+    private func checkCase(_ name: String) throws -> Float {
         let caseFolder = folder.appendingPathComponent("unet_\(name)")
         let config = try UNetConfig(json: Data(contentsOf: caseFolder.appendingPathComponent("config.json")))
         let model = try UNet2DModel(config: config)
@@ -21,11 +23,23 @@ final class UNetTests: XCTestCase {
         // About 1e-4 of the output's scale.
         let scale = expected.scalars.map(abs).max()!
         assertClose(output, expected, atol: 1e-4 * scale, rtol: 0, name)
+        return zip(output.scalars, expected.scalars).map { abs($0 - $1) }.max()! / scale
     }
 
     func testGrayWithAttentionAtADownLevelMatchesDiffusers() throws { try checkCase("gray_attn_down") }
     func testRGBClassConditionalWithOptionsMatchesDiffusers() throws { try checkCase("rgb_class_options") }
     func testThreeLevelsAt28PixelsMatchesDiffusers() throws { try checkCase("gray_no_attention") }
+
+    func testEveryConvolutionAlgorithmMatchesDiffusers() throws {
+        // conv2d's default sends only the convolutions with 8 or more input channels to Winograd;
+        // here every 3x3 one goes by each algorithm in turn.
+        defer { Conv2dAlgorithm.current = .automatic }
+        for algorithm in [Conv2dAlgorithm.im2col, .winograd2x2, .winograd4x4] {
+            Conv2dAlgorithm.current = algorithm
+            let errors = try ["gray_attn_down", "rgb_class_options", "gray_no_attention"].map(checkCase)
+            print("UNet vs diffusers by \(algorithm): largest error / output scale \(errors.max()!)")
+        }
+    }
 
     func testUnsupportedConfigValuesNameTheField() throws {
         let base = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("unet_gray_attn_down/config.json"))) as! [String: Any]

@@ -5,7 +5,9 @@
 /// become a column matrix cols (Cin KH KW, images Ho Wo), and its output is
 /// weight (Cout, Cin KH KW) x cols. Small feature maps put several images in one GEMM so that it
 /// stays wide enough to run near BLAS's peak; the chunks are shared out among the cores, each
-/// core running im2col and a single-threaded GEMM on its own chunks.
+/// core running im2col and a single-threaded GEMM on its own chunks. 3x3, stride-1, padding-1
+/// convolutions go by Winograd's algorithm instead where it is faster (`Conv2dAlgorithm`,
+/// Winograd.swift, WinogradWeightGradient.swift).
 struct Conv2dGeometry {
     let batch, inChannels, height, width: Int
     let outChannels, kernelHeight, kernelWidth: Int
@@ -43,6 +45,17 @@ struct Conv2dGeometry {
 
     func images(ofChunk chunk: Int) -> Range<Int> {
         chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
+    }
+
+    /// Whether this is a 3x3, stride-1, padding-1 convolution, the kind Winograd's algorithm does.
+    var isWinogradShape: Bool { kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 }
+
+    /// For a 3x3, stride-1, padding-1 convolution, its input gradient is another: the output
+    /// gradient (Cout channels) convolved with the flipped kernels. That convolution's geometry.
+    var inputGradientGeometry: Conv2dGeometry? {
+        guard isWinogradShape else { return nil }
+        return Conv2dGeometry(input: [batch, outChannels, height, width],
+                              weight: [inChannels, outChannels, 3, 3], stride: 1, padding: 1)
     }
 
     /// Whether the GEMM reads the input directly (one pointwise image per chunk, no im2col).
@@ -132,9 +145,44 @@ func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
     }
 }
 
+/// How conv2d computes the convolutions Winograd's algorithm can do (3x3, stride 1, padding 1).
+public enum Conv2dAlgorithm: Sendable {
+    /// Winograd F(4x4, 3x3) where it measured faster than im2col (see `winogradTileSize`),
+    /// im2col elsewhere.
+    case automatic
+    /// im2col + SGEMM for every convolution.
+    case im2col
+    /// Winograd F(2x2, 3x3) for every 3x3, stride-1, padding-1 convolution: slower than
+    /// F(4x4, 3x3), about ten times more accurate in Float32 (as accurate as im2col).
+    case winograd2x2
+    /// Winograd F(4x4, 3x3) for every 3x3, stride-1, padding-1 convolution.
+    case winograd4x4
+
+    /// The algorithm conv2d uses; a setting for benchmarks and tests, not to change mid-step.
+    nonisolated(unsafe) public static var current = Conv2dAlgorithm.automatic
+
+    /// The output tile side m of the Winograd algorithm conv2d runs `g` by (Winograd.swift), or
+    /// nil for im2col.
+    func winogradTileSize(_ g: Conv2dGeometry) -> Int? {
+        guard g.isWinogradShape else { return nil }
+        switch self {
+        // With fewer input channels the transforms cost more than the GEMMs save (the U-Net's
+        // first convolution, from 1 or 3 channels, runs 2-3 times faster by im2col).
+        case .automatic: return g.inChannels >= 8 ? 4 : nil
+        case .im2col: return nil
+        case .winograd2x2: return 2
+        case .winograd4x4: return 4
+        }
+    }
+}
+
 /// Forward convolution: returns out (N, Cout, Ho, Wo).
-func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
+func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int,
+                   algorithm: Conv2dAlgorithm = .current) -> Tensor {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
+    if let tileSize = algorithm.winogradTileSize(g) {
+        return winogradConv2d(x, weight: weight, bias: bias, forInputGradient: false, tileSize: tileSize)
+    }
     var out = Tensor(uninitializedShape: g.outputShape)
     let px = x.pointer, pw = weight.pointer, pbias = bias?.pointer, po = out.mutablePointer()
     let chunkColumns = g.imagesPerChunk * g.outPixels
@@ -171,12 +219,24 @@ func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padd
 }
 
 /// Backward convolution. Given gradOut (N, Cout, Ho, Wo), returns the gradients of x (nil when
-/// not wanted), weight and bias.
+/// not wanted), weight and bias. Where `algorithm` picks Winograd for the convolution, the weight
+/// and bias gradients come from Winograd's F(3x3, m x m); where it picks Winograd for the input
+/// gradient's convolution (gradOut with the flipped kernels), so does the input gradient; the
+/// rest from im2col + SGEMM.
 func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, padding: Int,
-                    needInputGradient: Bool) -> (x: Tensor?, weight: Tensor, bias: Tensor) {
+                    needInputGradient: Bool, algorithm: Conv2dAlgorithm = .current)
+    -> (x: Tensor?, weight: Tensor, bias: Tensor) {
     let g = Conv2dGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     precondition(gradOut.shape == g.outputShape, "conv2d backward: gradient shape \(gradOut.shape)")
-    var gx = needInputGradient ? Tensor.zeros(x.shape) : nil
+    let inputTileSize = needInputGradient ? g.inputGradientGeometry.flatMap(algorithm.winogradTileSize) : nil
+    if let tileSize = algorithm.winogradTileSize(g), !needInputGradient || inputTileSize != nil {
+        let (gw, gb) = winogradWeightGradient(x, gradOut: gradOut, tileSize: tileSize)
+        let gx = inputTileSize.map {
+            winogradConv2d(gradOut, weight: weight, bias: nil, forInputGradient: true, tileSize: $0)
+        }
+        return (gx, gw, gb)
+    }
+    var gx = needInputGradient && inputTileSize == nil ? Tensor.zeros(x.shape) : nil
     let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer, pgx = gx?.mutablePointer()
     let chunkColumns = g.imagesPerChunk * g.outPixels
     // Each worker sums its chunks' weight and bias gradients into its own slice of `partials`;
@@ -233,6 +293,9 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
         var total: Float = 0
         for w in 0..<workers { total += ppartials[w * sliceSize + i] }
         if i < weight.count { pgw[i] = total } else { pgb[i - weight.count] = total }
+    }
+    if let inputTileSize {
+        gx = winogradConv2d(gradOut, weight: weight, bias: nil, forInputGradient: true, tileSize: inputTileSize)
     }
     return (gx, gw, gb)
 }
