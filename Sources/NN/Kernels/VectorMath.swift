@@ -13,15 +13,23 @@ func load8(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnalig
 @inline(__always)
 func store8(_ value: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: value, as: Float8.self) }
 
-/// e^x for each lane, within about 2 ulp of expf for |x| <= 88 (Cephes' expf: x = n ln 2 + r
-/// with |r| <= ln 2 / 2, a degree-5 polynomial for e^r, 2^n built in the exponent bits).
-/// Lanes below -87.3 give 0 (as expf underflows there) and lanes above 88.7 give +infinity.
+/// e^x for each lane, within about 2 ulp of expf for -87.3 <= x <= 88.7 (Cephes' expf:
+/// x = n ln 2 + r with |r| <= ln 2 / 2, a degree-5 polynomial for e^r, 2^n built in the exponent
+/// bits). Saturating outside that range: about 1e-38 below it and 3.4e38 above, which is all the
+/// sigmoid needs (NaN lanes give NaN). Only float arithmetic, blends and bit casts: Swift's generic
+/// SIMD conversions and rounding run lane by lane through the standard library and cost more than
+/// the polynomial.
 @inline(__always)
 func exp(_ x: Float8) -> Float8 {
-    let upper: Float = 88.72283, lower: Float = -87.33654
-    let clamped = x.clamped(lowerBound: Float8(repeating: lower), upperBound: Float8(repeating: upper))
-    // n = round(x / ln 2); r = x - n ln 2, with ln 2 split in two for an exact first product
-    let n = (clamped * 1.442_695_04 + 0.5).rounded(.down)
+    // (replace(with:where:) compiles to vector blends; clamped(lowerBound:upperBound:) goes lane by lane)
+    var clamped = x
+    clamped.replace(with: -87.336_54, where: clamped .< -87.336_54)
+    clamped.replace(with: 88.722_83, where: clamped .> 88.722_83)
+    // n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits
+    let magic: Float = 12_582_912
+    let shifted = clamped * 1.442_695_04 + magic
+    let n = shifted - magic
+    // r = x - n ln 2, with ln 2 split in two for an exact first product
     var r = clamped - n * 0.693_359_375
     r = r + n * 2.121_944_4e-4
     var p = Float8(repeating: 1.987_569_15e-4)
@@ -33,13 +41,10 @@ func exp(_ x: Float8) -> Float8 {
     let er = p * (r * r) + r + 1
     // 2^n as 2^half 2^(n - half), each a normal float built in the exponent bits, so that
     // n = 128 (x near ln FLT_MAX) and n = -126 both stay in range
-    let whole = SIMD8<Int32>(n, rounding: .towardZero), half = whole &>> 1
+    let whole = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000, half = whole &>> 1
     let scale1 = unsafeBitCast((half &+ 127) &<< 23, to: Float8.self)
     let scale2 = unsafeBitCast((whole &- half &+ 127) &<< 23, to: Float8.self)
-    var result = er * scale1 * scale2
-    result.replace(with: 0, where: x .< lower)
-    result.replace(with: .infinity, where: x .> upper)
-    return result
+    return er * scale1 * scale2
 }
 
 /// 1 / (1 + e^-x) for each lane.
