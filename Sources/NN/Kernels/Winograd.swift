@@ -41,6 +41,11 @@ struct WinogradGeometry {
     static let targetTiles = 256
 
     var chunkTiles: Int { imagesPerChunk * tilesPerImage }
+
+    /// Floats per (point, channel) row of V, M and Y: the chunk's tiles and eight more, so that
+    /// a block of eight tiles is read and written whole even where it runs past the last tile
+    /// (the extra lanes land on tiles written later, or in the padding).
+    var tileRowLength: Int { chunkTiles + 8 }
     var chunkCount: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
 
     func images(ofChunk chunk: Int) -> Range<Int> {
@@ -108,119 +113,119 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
     var out = Tensor(uninitializedShape: [g.batch, outChannels, g.height, g.width])
     let px = x.pointer, pu = filter.pointer, pbias = bias?.pointer, po = out.mutablePointer()
     parallelChunks(g.chunkCount, grain: 1) { chunks in
-        // V (P, Cin, chunkTiles) and M (P, Cout, chunkTiles).
-        var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.chunkTiles])
-        var m = Tensor(uninitializedShape: [g.points * outChannels * g.chunkTiles])
-        var paddedRow = Tensor.zeros([paddedRowLength(g)])
-        let pv = v.mutablePointer(), pm = m.mutablePointer(), prow = paddedRow.mutablePointer()
+        // V (P, Cin, tileRowLength) and M (P, Cout, tileRowLength).
+        var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.tileRowLength])
+        var m = Tensor(uninitializedShape: [g.points * outChannels * g.tileRowLength])
+        var paddedRows = Tensor.zeros([g.inputTile * paddedRowLength(g)])
+        let pv = v.mutablePointer(), pm = m.mutablePointer(), prows = paddedRows.mutablePointer()
         for chunk in chunks {
             let images = g.images(ofChunk: chunk)
             let tiles = images.count * g.tilesPerImage
             for c in 0..<g.inChannels {
-                transformInputTiles(px, g, images: images, channel: c, paddedRow: prow, into: pv, tiling: tiling)
+                transformInputTiles(px, g, images: images, channel: c, paddedRows: prows, into: pv, tiling: tiling)
             }
             for point in 0..<g.points {
                 sgemm(m: outChannels, n: tiles, k: g.inChannels,
                       a: pu + point * outChannels * g.inChannels, lda: g.inChannels,
-                      b: pv + point * g.inChannels * g.chunkTiles, ldb: g.chunkTiles,
-                      c: pm + point * outChannels * g.chunkTiles, ldc: g.chunkTiles)
+                      b: pv + point * g.inChannels * g.tileRowLength, ldb: g.tileRowLength,
+                      c: pm + point * outChannels * g.tileRowLength, ldc: g.tileRowLength)
             }
             for c in 0..<outChannels {
                 transformOutputTiles(pm, g, images: images, channel: c, bias: pbias?[c] ?? 0,
                                      into: po, tiling: tiling)
             }
         }
-        withExtendedLifetime((v, m, paddedRow)) {}
+        withExtendedLifetime((v, m, paddedRows)) {}
     }
     return out
 }
 
-/// Writes channel `channel`'s transformed input tiles of images `images` of x into V (P, Cin,
-/// chunkTiles). Tile (i, j) reads rows m i - 1 ..< m i + m + 1 and the same columns of the
-/// zero-padded input. Each input row is copied into `paddedRow` (`paddedRowLength` floats, zero
-/// outside the copied part), its tiles deinterleaved eight at a time and transformed along
-/// the row (B^T on the right); then B^T on the left is applied in place, across all the
-/// chunk's tiles at once.
+/// Writes channel `channel`'s transformed input tiles of images `images` into V (P, Cin,
+/// tileRowLength), at the chunk-relative tile index slot * tilesPerImage + tile: the α x α tile
+/// of output tile (i, j) is the input's rows m i - 1 ..< m i - 1 + α and the same columns, zero
+/// outside the image. Eight tiles at a time: their α input rows are read from `paddedRows` (α
+/// zero-padded copies of the tile row's input rows, `paddedRowLength` floats each), deinterleaved
+/// and transformed along the rows (B^T on the right), then along the columns (B^T on the left),
+/// in a small stack buffer; V is written once. Channels must be written in increasing order
+/// (a block's lanes past its tile row overwrite tiles, or the next channel's row, written later).
 func transformInputTiles<Tiling: WinogradTiling>(_ x: UnsafePointer<Float>, _ g: WinogradGeometry,
                                                  images: Range<Int>, channel: Int,
-                                                 paddedRow: UnsafeMutablePointer<Float>,
+                                                 paddedRows: UnsafeMutablePointer<Float>,
                                                  into v: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
     let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
-    let pointStride = g.inChannels * g.chunkTiles
-    let base = v + channel * g.chunkTiles
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 8 * alpha) { buffer in
-        let gathered = VectorRows(buffer.baseAddress!, step: 8)
-        let transformed = VectorRows(buffer.baseAddress! + 8 * alpha, step: 8)
+    let rowLength = paddedRowLength(g), pointStride = g.inChannels * g.tileRowLength
+    let base = v + channel * g.tileRowLength
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * alpha * 8) { buffer in
+        // rows[s α + l]: row s of the eight tiles after B^T along it
+        let rows = buffer.baseAddress!
         for (slot, image) in images.enumerated() {
             let plane = x + (image * g.inChannels + channel) * g.height * g.width
             for i in 0..<g.tilesDown {
-                let tileRow = base + slot * g.tilesPerImage + i * across
                 for s in 0..<alpha {
-                    let y = m * i + s - 1
-                    let dst = tileRow + s * alpha * pointStride
-                    guard y >= 0 && y < g.height else {
-                        for l in 0..<alpha { (dst + l * pointStride).update(repeating: 0, count: across) }
-                        continue
+                    let y = m * i + s - 1, padded = paddedRows + s * rowLength + 1
+                    if y >= 0 && y < g.height {
+                        padded.update(from: plane + y * g.width, count: g.width)
+                    } else {
+                        padded.update(repeating: 0, count: g.width)
                     }
-                    (paddedRow + 1).update(from: plane + y * g.width, count: g.width)
-                    for first in stride(from: 0, to: across, by: 8) {
-                        Tiling.gatherTiles(paddedRow + m * first, gathered)
-                        let lanes = min(8, across - first)
-                        if lanes == 8 {
-                            Tiling.transformInput(gathered, VectorRows(dst + first, step: pointStride))
-                            continue
-                        }
-                        Tiling.transformInput(gathered, transformed)
-                        for l in 0..<alpha {
-                            (dst + l * pointStride + first).update(from: buffer.baseAddress! + (alpha + l) * 8, count: lanes)
-                        }
+                }
+                let tileRow = base + slot * g.tilesPerImage + i * across
+                for first in stride(from: 0, to: across, by: 8) {
+                    for s in 0..<alpha {
+                        let row = VectorRows(rows + s * alpha * 8, step: 8)
+                        Tiling.gatherTiles(paddedRows + s * rowLength + m * first, row)
+                        Tiling.transformInput(row, row)
+                    }
+                    // column l of the block is rows[l], rows[α + l], ...; point (s, l) of V is s α + l
+                    for l in 0..<alpha {
+                        Tiling.transformInput(VectorRows(rows + l * 8, step: alpha * 8),
+                                              VectorRows(tileRow + first + l * pointStride, step: alpha * pointStride))
                     }
                 }
             }
         }
     }
-    let tiles = images.count * g.tilesPerImage
-    for t in 0..<alpha {
-        let column = base + t * pointStride
-        transformArrays(.input, tiling, count: tiles, source: column, sourceStep: alpha * pointStride,
-                        destination: column, destinationStep: alpha * pointStride)
-    }
 }
 
-/// The length of the padded row buffer `transformInputTiles` needs: room for the row, one zero
-/// on each side, and what deinterleaving the last eight tiles reads past it.
+/// The length of each padded row `transformInputTiles` reads: room for the row, one zero on each
+/// side, and what deinterleaving the last eight tiles reads past it.
 func paddedRowLength(_ g: WinogradGeometry) -> Int { g.outputTile * (g.tilesAcross + 8) + 2 }
 
-/// Turns channel `channel`'s products in M (P, Cout, chunkTiles) into output tiles, in place
-/// (A^T along the tile's columns, then its rows), and writes them with `bias` added into the
-/// images `images` of out (N, Cout, H, W), dropping the parts of tiles beyond the border.
+/// Turns channel `channel`'s products in M (P, Cout, tileRowLength) into output tiles and writes
+/// them with `bias` added into the images `images` of out (N, Cout, H, W), dropping the parts of
+/// tiles beyond the border. Eight tiles at a time: A^T along the tiles' columns, then their rows,
+/// in a small stack buffer; then the rows of the eight tiles are stored side by side.
 func transformOutputTiles<Tiling: WinogradTiling>(_ products: UnsafeMutablePointer<Float>, _ g: WinogradGeometry,
                                                   images: Range<Int>, channel: Int, bias: Float,
                                                   into out: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
     let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
-    let pointStride = g.outChannels * g.chunkTiles
-    let base = products + channel * g.chunkTiles
-    let tiles = images.count * g.tilesPerImage
-    for t in 0..<alpha {
-        let column = base + t * pointStride
-        transformArrays(.output, tiling, count: tiles, source: column, sourceStep: alpha * pointStride,
-                        destination: column, destinationStep: alpha * pointStride)
-    }
-    for r in 0..<m {
-        let row = base + r * alpha * pointStride
-        transformArrays(.output, tiling, count: tiles, source: row, sourceStep: pointStride,
-                        destination: row, destinationStep: pointStride)
-    }
-    for (slot, image) in images.enumerated() {
-        let plane = out + (image * g.outChannels + channel) * g.height * g.width
-        for i in 0..<g.tilesDown {
-            for r in 0..<min(m, g.height - m * i) {
-                let row = plane + (m * i + r) * g.width
-                for q in 0..<m {
-                    let src = base + (r * alpha + q) * pointStride + slot * g.tilesPerImage + i * across
-                    // Tile j writes column m j + q: inside the image for j < end.
-                    let end = min(across, (g.width - q + m - 1) / m)
-                    for j in 0..<end { row[m &* j &+ q] = src[j] + bias }
+    let pointStride = g.outChannels * g.tileRowLength
+    let base = products + channel * g.tileRowLength
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: (m * alpha + m * m) * 8) { buffer in
+        // columns[r α + l]: after A^T over s; outputs[r m + q]: the tiles' output (r, q)
+        let columns = buffer.baseAddress!, outputs = columns + m * alpha * 8
+        for (slot, image) in images.enumerated() {
+            let plane = out + (image * g.outChannels + channel) * g.height * g.width
+            for i in 0..<g.tilesDown {
+                let tileRow = base + slot * g.tilesPerImage + i * across
+                for first in stride(from: 0, to: across, by: 8) {
+                    for l in 0..<alpha {
+                        Tiling.transformOutput(VectorRows(tileRow + first + l * pointStride, step: alpha * pointStride),
+                                               VectorRows(columns + l * 8, step: alpha * 8))
+                    }
+                    for r in 0..<m {
+                        Tiling.transformOutput(VectorRows(columns + r * alpha * 8, step: 8), VectorRows(outputs + r * m * 8, step: 8))
+                    }
+                    // output column m (first + j) + q of row r is outputs[r m + q] lane j
+                    let lanes = min(8, across - first), x0 = m * first, inside = g.width - x0
+                    for r in 0..<min(m, g.height - m * i) {
+                        let destination = plane + (m * i + r) * g.width + x0, source = outputs + r * m * 8
+                        for j in 0..<lanes {
+                            for q in 0..<m where m &* j &+ q < inside {
+                                destination[m &* j &+ q] = source[q &* 8 &+ j] + bias
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -28,17 +28,17 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
     var partials = Tensor.zeros([workers, sliceSize])
     let px = x.pointer, pgy = gradOut.pointer, ppartials = partials.mutablePointer()
     parallelWorkers(g.chunkCount) { worker, chunks in
-        var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.chunkTiles])
-        var y = Tensor(uninitializedShape: [g.points * outChannels * g.chunkTiles])
-        var inputRow = Tensor.zeros([paddedRowLength(g)]), gradientRow = Tensor.zeros([paddedRowLength(g)])
+        var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.tileRowLength])
+        var y = Tensor(uninitializedShape: [g.points * outChannels * g.tileRowLength])
+        var inputRows = Tensor.zeros([g.inputTile * paddedRowLength(g)]), gradientRow = Tensor.zeros([paddedRowLength(g)])
         let pv = v.mutablePointer(), py = y.mutablePointer()
-        let pInputRow = inputRow.mutablePointer(), pGradientRow = gradientRow.mutablePointer()
+        let pInputRows = inputRows.mutablePointer(), pGradientRow = gradientRow.mutablePointer()
         let sums = ppartials + worker * sliceSize, biasSums = sums + g.points * pairs
         for chunk in chunks {
             let images = g.images(ofChunk: chunk)
             let tiles = images.count * g.tilesPerImage
             for c in 0..<g.inChannels {
-                transformInputTiles(px, g, images: images, channel: c, paddedRow: pInputRow, into: pv, tiling: tiling)
+                transformInputTiles(px, g, images: images, channel: c, paddedRows: pInputRows, into: pv, tiling: tiling)
             }
             for c in 0..<outChannels {
                 transformGradientTiles(pgy, g, images: images, channel: c, paddedRow: pGradientRow, into: py,
@@ -52,12 +52,12 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
             }
             for point in 0..<g.points {
                 sgemm(transB: true, m: outChannels, n: g.inChannels, k: tiles,
-                      a: py + point * outChannels * g.chunkTiles, lda: g.chunkTiles,
-                      b: pv + point * g.inChannels * g.chunkTiles, ldb: g.chunkTiles,
+                      a: py + point * outChannels * g.tileRowLength, lda: g.tileRowLength,
+                      b: pv + point * g.inChannels * g.tileRowLength, ldb: g.tileRowLength,
                       beta: 1, c: sums + point * pairs, ldc: g.inChannels)
             }
         }
-        withExtendedLifetime((v, y, inputRow, gradientRow)) {}
+        withExtendedLifetime((v, y, inputRows, gradientRow)) {}
     }
     // S (α, α, pairs) -> G^T along the first axis (3, α, pairs) -> along the second (3, 3, pairs).
     var sums = Tensor(uninitializedShape: [g.points * pairs]), bias = Tensor(uninitializedShape: [outChannels])
@@ -88,7 +88,7 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
 }
 
 /// Writes channel `channel`'s transformed output-gradient tiles of images `images` into Y (P,
-/// Cout, chunkTiles): tile (i, j) is gradOut's rows m i ..< m i + m and the same columns, zero
+/// Cout, tileRowLength): tile (i, j) is gradOut's rows m i ..< m i + m and the same columns, zero
 /// beyond the border; A is applied along its rows (from a copy of each row in `paddedRow`,
 /// deinterleaved eight tiles at a time), then along its columns, across all the chunk's tiles.
 func transformGradientTiles<Tiling: WinogradTiling>(_ gradOut: UnsafePointer<Float>, _ g: WinogradGeometry,
@@ -96,8 +96,8 @@ func transformGradientTiles<Tiling: WinogradTiling>(_ gradOut: UnsafePointer<Flo
                                                     paddedRow: UnsafeMutablePointer<Float>,
                                                     into y: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
     let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
-    let pointStride = g.outChannels * g.chunkTiles
-    let base = y + channel * g.chunkTiles
+    let pointStride = g.outChannels * g.tileRowLength
+    let base = y + channel * g.tileRowLength
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 8 * alpha) { buffer in
         let gathered = VectorRows(buffer.baseAddress!, step: 8)
         let transformed = VectorRows(buffer.baseAddress! + 8 * alpha, step: 8)
