@@ -79,98 +79,88 @@ private func siluOfAffine(_ x: UnsafePointer<Float>, scale: Float, shift: Float,
     }
 }
 
-/// The gradient reaching the group norm's output through the SiLU of `groupNormForward(silu:)`:
-/// gradOut * silu'(y), with the normalized y recomputed from x and the statistics.
-private func gradientThroughSiLU(_ x: Tensor, weight: Tensor, bias: Tensor, gradOut: Tensor,
-                                 _ g: GroupNormGeometry, statistics: GroupNormStatistics) -> Tensor {
-    var gy = Tensor(uninitializedShape: x.shape)
-    let px = x.pointer, pw = weight.pointer, pb = bias.pointer, pgo = gradOut.pointer, pgy = gy.mutablePointer()
-    statistics.mean.withUnsafeBufferPointer { pm in
-        statistics.rstd.withUnsafeBufferPointer { pr in
-            parallelChunks(g.batch * g.channels, grain: max(1, 16_384 / g.pixels)) { range in
-                for nc in range {
-                    let ng = nc / g.channelsPerGroup, c = nc % g.channels
-                    let scale = pr[ng] * pw[c], shift = pb[c] - pm[ng] * scale
-                    let row = nc * g.pixels
-                    var p = 0
-                    while p + 8 <= g.pixels {
-                        let y = load8(px + row + p) * scale + shift, s = sigmoid(y)
-                        store8(load8(pgo + row + p) * s * (1 + y * (1 - s)), pgy + row + p)
-                        p += 8
-                    }
-                    for q in p..<g.pixels {
-                        let y = px[row + q] * scale + shift, s = sigmoid(y)
-                        pgy[row + q] = pgo[row + q] * s * (1 + y * (1 - s))
-                    }
-                }
-            }
-        }
+/// gradOut * silu'(y) for one (image, channel) row, y = x * scale + shift recomputed: the
+/// gradient reaching the group norm's output through the SiLU of `groupNormForward(silu:)`.
+@inline(__always)
+private func gradientThroughSiLU(_ x: UnsafePointer<Float>, _ gradOut: UnsafePointer<Float>, scale: Float, shift: Float,
+                                 count: Int, into out: UnsafeMutablePointer<Float>) {
+    var p = 0
+    while p + 8 <= count {
+        let y = load8(x + p) * scale + shift, s = sigmoid(y)
+        store8(load8(gradOut + p) * s * (1 + y * (1 - s)), out + p)
+        p += 8
     }
-    return gy
+    for q in p..<count {
+        let y = x[q] * scale + shift, s = sigmoid(y)
+        out[q] = gradOut[q] * s * (1 + y * (1 - s))
+    }
 }
 
 /// Backward group norm: returns the gradients of x, weight and bias. With `siluBias` (the bias
 /// of a forward pass with `silu`), `gradOut` is the gradient of the SiLU's output.
+///
+/// Two passes over each (image, group): the first takes dy (through the SiLU when fused) and
+/// each row's sums of dy x̂ and dy, which give both the weight and bias gradients (summed over
+/// images afterwards) and the group's means of dx̂ = dy w and dx̂ x̂; the second writes
+/// dx = rstd (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)).
 func groupNormBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, groups: Int,
                        statistics: GroupNormStatistics, siluBias: Tensor? = nil) -> (x: Tensor, weight: Tensor, bias: Tensor) {
     let g = GroupNormGeometry(x.shape, groups: groups)
-    let gradOut = siluBias.map { gradientThroughSiLU(x, weight: weight, bias: $0, gradOut: gradOut, g, statistics: statistics) } ?? gradOut
     var gx = Tensor(uninitializedShape: x.shape)
-    var gw = Tensor.zeros([g.channels]), gb = Tensor.zeros([g.channels])
-    let px = x.pointer, pgo = gradOut.pointer, pw = weight.pointer
-    let pgx = gx.mutablePointer(), pgw = gw.mutablePointer(), pgb = gb.mutablePointer()
-    statistics.mean.withUnsafeBufferPointer { pm in
-        statistics.rstd.withUnsafeBufferPointer { pr in
-            // Weight and bias gradients: per channel, summed over images and pixels.
-            parallelChunks(g.channels, grain: max(1, 16_384 / (g.batch * g.pixels))) { range in
-                for c in range {
-                    var dw = 0.0, db = 0.0
-                    for n in 0..<g.batch {
-                        let ng = n * groups + c / g.channelsPerGroup
-                        let row = (n * g.channels + c) * g.pixels
-                        let (m, r) = (pm[ng], pr[ng])
-                        let (rowW, rowB) = sumOfTermPairs(g.pixels) { p in
-                            let dy = load8(pgo + row + p)
-                            return (dy * ((load8(px + row + p) - m) * r), dy)
-                        } scalar: { p in (pgo[row + p] * ((px[row + p] - m) * r), pgo[row + p]) }
-                        dw += rowW
-                        db += rowB
-                    }
-                    pgw[c] = Float(dw)
-                    pgb[c] = Float(db)
-                }
-            }
-            // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * w[c],
-            // means over the (image, group) elements.
-            parallelChunks(g.batch * groups, grain: max(1, 16_384 / g.groupSize)) { range in
-                for ng in range {
-                    let base = ng * g.groupSize, m = pm[ng], r = pr[ng]
-                    var sumD = 0.0, sumDX = 0.0
-                    for cg in 0..<g.channelsPerGroup {
-                        let w = pw[(ng % groups) * g.channelsPerGroup + cg]
-                        let row = base + cg * g.pixels
-                        let (rowD, rowDX) = sumOfTermPairs(g.pixels) { p in
-                            let d = load8(pgo + row + p) * w
-                            return (d, d * ((load8(px + row + p) - m) * r))
-                        } scalar: { p in
-                            let d = pgo[row + p] * w
-                            return (d, d * ((px[row + p] - m) * r))
+    // with the SiLU, dy is computed in the first pass and kept here for the second
+    var throughSiLU = siluBias.map { _ in Tensor(uninitializedShape: x.shape) }
+    // per (image, channel): sum of dy x̂, then sum of dy
+    var rowSums = [Double](repeating: 0, count: 2 * g.batch * g.channels)
+    let px = x.pointer, pgo = gradOut.pointer, pw = weight.pointer, pb = siluBias?.pointer
+    let pgx = gx.mutablePointer(), psilu = throughSiLU?.mutablePointer()
+    rowSums.withUnsafeMutableBufferPointer { sums in
+        statistics.mean.withUnsafeBufferPointer { pm in
+            statistics.rstd.withUnsafeBufferPointer { pr in
+                parallelChunks(g.batch * groups, grain: max(1, 16_384 / g.groupSize)) { range in
+                    for ng in range {
+                        let base = ng * g.groupSize, m = pm[ng], r = pr[ng]
+                        let firstChannel = (ng % groups) * g.channelsPerGroup
+                        let dy = psilu.map { UnsafePointer($0) } ?? pgo
+                        var sumD = 0.0, sumDX = 0.0
+                        for cg in 0..<g.channelsPerGroup {
+                            let c = firstChannel + cg, row = base + cg * g.pixels, w = pw[c]
+                            if let psilu, let pb {
+                                let scale = r * w
+                                gradientThroughSiLU(px + row, pgo + row, scale: scale, shift: pb[c] - m * scale,
+                                                    count: g.pixels, into: psilu + row)
+                            }
+                            let (rowW, rowB) = sumOfTermPairs(g.pixels) { p in
+                                let d = load8(dy + row + p)
+                                return (d * ((load8(px + row + p) - m) * r), d)
+                            } scalar: { p in (dy[row + p] * ((px[row + p] - m) * r), dy[row + p]) }
+                            let slot = 2 * (ng / groups * g.channels + c)
+                            (sums[slot], sums[slot + 1]) = (rowW, rowB)
+                            sumD += Double(w) * rowB
+                            sumDX += Double(w) * rowW
                         }
-                        sumD += rowD
-                        sumDX += rowDX
-                    }
-                    let meanD = Float(sumD / Double(g.groupSize)), meanDX = Float(sumDX / Double(g.groupSize))
-                    for cg in 0..<g.channelsPerGroup {
-                        let w = pw[(ng % groups) * g.channelsPerGroup + cg]
-                        let row = base + cg * g.pixels
-                        for p in 0..<g.pixels {
-                            let xhat = (px[row + p] - m) * r
-                            pgx[row + p] = r * (pgo[row + p] * w - meanD - xhat * meanDX)
+                        let meanD = Float(sumD / Double(g.groupSize)), meanDX = Float(sumDX / Double(g.groupSize))
+                        for cg in 0..<g.channelsPerGroup {
+                            let w = pw[firstChannel + cg], row = base + cg * g.pixels
+                            for p in 0..<g.pixels {
+                                let xhat = (px[row + p] - m) * r
+                                pgx[row + p] = r * (dy[row + p] * w - meanD - xhat * meanDX)
+                            }
                         }
                     }
                 }
             }
         }
     }
+    var gw = Tensor(uninitializedShape: [g.channels]), gb = Tensor(uninitializedShape: [g.channels])
+    let pgw = gw.mutablePointer(), pgb = gb.mutablePointer()
+    for c in 0..<g.channels {
+        var dw = 0.0, db = 0.0
+        for n in 0..<g.batch {
+            dw += rowSums[2 * (n * g.channels + c)]
+            db += rowSums[2 * (n * g.channels + c) + 1]
+        }
+        (pgw[c], pgb[c]) = (Float(dw), Float(db))
+    }
+    withExtendedLifetime(throughSiLU) {}
     return (gx, gw, gb)
 }
