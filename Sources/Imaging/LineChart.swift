@@ -25,10 +25,15 @@ public struct LineChart {
         (self.logX, self.logY) = (logX, logY)
     }
 
-    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    /// Twelve distinguishable colours (Tableau's ten, then two darker ones), so that a report's
+    /// sampler families keep apart.
+    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                         "#bcbd22", "#7f7f7f", "#393b79", "#637939"]
 
     public func svg() -> String {
-        let margin = (left: 70.0, right: 20.0, top: 40.0, bottom: 50.0)
+        // Several series get a legend to the right of the plot, one line each, clear of the points.
+        let legendWidth = series.count > 1 ? Double(series.map(\.name.count).max() ?? 0) * 7 + 44 : 0
+        let margin = (left: 70.0, right: 20.0 + legendWidth, top: 40.0, bottom: 50.0)
         let plotWidth = Double(width) - margin.left - margin.right
         let plotHeight = Double(height) - margin.top - margin.bottom
         let transformX: (Double) -> Double = logX ? { log10(max($0, 1e-12)) } : { $0 }
@@ -78,9 +83,10 @@ public struct LineChart {
                     svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
                 }
             }
-            let ly = margin.top + 14 + Double(i) * 16
-            svg += line(margin.left + plotWidth - 150, ly - 4, margin.left + plotWidth - 130, ly - 4, color, width: 3)
-            svg += "<text x=\"\(fmt(margin.left + plotWidth - 124))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
+            guard series.count > 1 else { continue }
+            let ly = margin.top + 14 + Double(i) * 16, lx = margin.left + plotWidth + 16
+            svg += line(lx, ly - 4, lx + 20, ly - 4, color, width: 3)
+            svg += "<text x=\"\(fmt(lx + 26))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
         }
         return svg + "</svg>\n"
     }

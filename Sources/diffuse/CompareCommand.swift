@@ -19,9 +19,9 @@ struct Compare: ParsableCommand {
     )
 
     @Option(help: "The model folder (diffusers pipeline layout).")
-    var model: String
+    var model: String?
     @Option(help: "The folder of real images.")
-    var real: String
+    var real: String?
     @Option(help: "Comma-separated sampler:steps rows, e.g. ddim:50,dpmpp-2m:20,heun:10 (samplers: \(SamplerChoice.allNames.joined(separator: ", "))).")
     var schedulers: String = "ddim:50,ddim:20,ddim:10,dpmpp-2m:20,dpmpp-2m:10,unipc:10,euler:20,heun:10"
     @Option(help: "Images generated per row.")
@@ -35,6 +35,8 @@ struct Compare: ParsableCommand {
     @Option(help: "Images in each row's grid.")
     var gridCount: Int = 64
     @OptionGroup var featureOptions: FeatureOptions
+    @Flag(help: "Only rewrite OUT's report.md, report.csv and report.html from its report.json and grids (after an update of diffuse), without sampling.")
+    var renderOnly = false
 
     /// The rows of --schedulers, in order.
     var rows: [ComparisonRow] {
@@ -42,6 +44,8 @@ struct Compare: ParsableCommand {
     }
 
     func validate() throws {
+        guard !renderOnly else { return }
+        guard model != nil, real != nil else { throw ValidationError("--model and --real are required (unless --render-only)") }
         _ = try rows
         guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
@@ -73,6 +77,9 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        let outFolder = URL(fileURLWithPath: out)
+        guard !renderOnly else { return try render(outFolder) }
+        let (model, real) = (model!, real!)
         let rows = try self.rows
         let (unet, schedulerConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
@@ -83,7 +90,6 @@ struct Compare: ParsableCommand {
                                             channels: extractor.channels)
         let realFeatures = try FeatureMatrix(featureOptions.realFeatures(of: realSet, extractor: extractor))
 
-        let outFolder = URL(fileURLWithPath: out)
         let gridFolder = outFolder.appendingPathComponent("grids")
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
         let labels = unet.config.numClassEmbeds.map { classes in (0..<count).map { $0 % classes } }
@@ -147,6 +153,27 @@ struct Compare: ParsableCommand {
         let shown = Array(images.prefix(gridCount))
         let columns = labels == nil ? nil : pipeline.unet.config.numClassEmbeds
         return Grid.make(shown, columns: columns)
+    }
+
+    /// Rewrites the reports of `folder` from its report.json and grid PNGs.
+    private func render(_ folder: URL) throws {
+        let file = folder.appendingPathComponent("report.json")
+        guard let data = try? Data(contentsOf: file) else { throw CommandError("\(file.path): cannot be read") }
+        let report: ComparisonReport
+        do {
+            report = try JSONDecoder().decode(ComparisonReport.self, from: data)
+        } catch {
+            throw CommandError("\(file.path): not a comparison report (\(error))")
+        }
+        var grids: [String: [UInt8]] = [:]
+        for row in report.rows {
+            guard let grid = row.grid else { continue }
+            let url = folder.appendingPathComponent(grid)
+            guard let bytes = try? Data(contentsOf: url) else { throw CommandError("\(url.path): the grid of \(row.label) cannot be read") }
+            grids[row.label] = Array(bytes)
+        }
+        try write(report, grids: grids, to: folder)
+        print("Reports: \(folder.appendingPathComponent("report.html").path) (rewritten from report.json)")
     }
 
     private func write(_ report: ComparisonReport, grids: [String: [UInt8]], to folder: URL) throws {

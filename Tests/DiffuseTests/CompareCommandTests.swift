@@ -81,6 +81,22 @@ final class CompareCommandTests: XCTestCase {
         }
         let csvLines = try String(contentsOf: out.appendingPathComponent("report.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csvLines.count, 4)
+
+        // --render-only writes the same reports again from report.json and the grids
+        let html = try Data(contentsOf: out.appendingPathComponent("report.html"))
+        for file in ["report.csv", "report.md", "report.html"] {
+            try FileManager.default.removeItem(at: out.appendingPathComponent(file))
+        }
+        var render = try Diffuse.parseAsRoot(["compare", "--render-only", "--out", out.path])
+        try render.run()
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("report.html")), html)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.md").path))
+
+        var nothing = try Diffuse.parseAsRoot(["compare", "--render-only", "--out", root.appendingPathComponent("none").path])
+        XCTAssertThrowsError(try nothing.run()) { error in
+            XCTAssertTrue("\(error)".contains("report.json: cannot be read"), "\(error)")
+        }
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["compare", "--out", out.path, "--real", root.path]))
     }
 
     /// A row of compare measures exactly what `sample` then `evaluate` measure on the same
