@@ -30,8 +30,11 @@ struct FeatureOptions: ParsableArguments {
             return found
         case .auto:
             if let evaluator { return try EvaluatorFolder.load(from: URL(fileURLWithPath: evaluator)) }
-            return ShippedEvaluators.matching(classNames: realClasses, channels: channels)
-                ?? RandomNetworkExtractor(resolution: size, channels: channels)
+            if let shipped = ShippedEvaluators.matching(classNames: realClasses, channels: channels) { return shipped }
+            let searched = ShippedEvaluators.modelFolders.map(\.path).joined(separator: ", ")
+            print("Note: no evaluator trained on these classes in \(searched.isEmpty ? "a Models/ folder" : searched); "
+                  + "using the random-weight network (give --evaluator DIR for a trained one)")
+            return RandomNetworkExtractor(resolution: size, channels: channels)
         }
     }
 
