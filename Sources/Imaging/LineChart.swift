@@ -53,7 +53,7 @@ public struct LineChart {
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">\(escape(title))</text>
+            <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">\(xmlEscaped(title))</text>
 
             """
         // Axes and ticks.
@@ -70,8 +70,8 @@ public struct LineChart {
             svg += line(margin.left - 5, y, margin.left + plotWidth, y, "#ddd")
             svg += "<text x=\"\(fmt(margin.left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(Self.label(value))</text>\n"
         }
-        svg += "<text x=\"\(fmt(margin.left + plotWidth / 2))\" y=\"\(height - 12)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        svg += "<text transform=\"translate(16 \(fmt(margin.top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        svg += "<text x=\"\(fmt(margin.left + plotWidth / 2))\" y=\"\(height - 12)\" text-anchor=\"middle\">\(xmlEscaped(xLabel))</text>\n"
+        svg += "<text transform=\"translate(16 \(fmt(margin.top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscaped(yLabel))</text>\n"
         // Series and legend.
         for (i, s) in series.enumerated() {
             let color = Self.colors[i % Self.colors.count]
@@ -86,7 +86,7 @@ public struct LineChart {
             guard series.count > 1 else { continue }
             let ly = margin.top + 14 + Double(i) * 16, lx = margin.left + plotWidth + 16
             svg += line(lx, ly - 4, lx + 20, ly - 4, color, width: 3)
-            svg += "<text x=\"\(fmt(lx + 26))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
+            svg += "<text x=\"\(fmt(lx + 26))\" y=\"\(fmt(ly))\">\(xmlEscaped(s.name))</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -134,8 +134,10 @@ public struct LineChart {
     }
 
     private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+}
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+/// Text made safe inside XML and HTML elements and attribute values (SVG charts, HTML reports).
+public func xmlEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }

@@ -73,10 +73,7 @@ struct MultistepSchedule {
     /// steps_offset too large, or a lambda_min_clipped that clips nearly all).
     func run(count: Int) throws -> (timesteps: [Float], sigmas: [Float]) {
         let trainTimesteps = trainSigmas.count
-        guard count >= 1, count <= trainTimesteps else {
-            throw SchedulerError(reason: "cannot sample in \(count) steps: the count must be between 1 and "
-                                 + "\(trainTimesteps) (the model's num_train_timesteps)")
-        }
+        try settings.requireStepCount(count)
         func rounded(_ value: Double) -> Int { Int(value.rounded(.toNearestOrEven)) }
         var timesteps: [Int]
         switch settings.spacing {

@@ -80,14 +80,20 @@ struct SchedulerSettings {
         }
     }
 
-    /// The timesteps of a run of `count` steps; throws for a count outside 1 ... T and for a
-    /// steps_offset that pushes a timestep past T - 1.
-    func timesteps(count: Int) throws -> [Int] {
+    /// Throws for a run of `count` steps outside 1 ... T, the model's training timesteps.
+    func requireStepCount(_ count: Int) throws {
         let trainTimesteps = schedule.trainTimesteps
         guard count >= 1, count <= trainTimesteps else {
             throw SchedulerError(reason: "cannot sample in \(count) steps: the count must be between 1 and "
                                  + "\(trainTimesteps) (the model's num_train_timesteps)")
         }
+    }
+
+    /// The timesteps of a run of `count` steps; throws for a count outside 1 ... T and for a
+    /// steps_offset that pushes a timestep past T - 1.
+    func timesteps(count: Int) throws -> [Int] {
+        let trainTimesteps = schedule.trainTimesteps
+        try requireStepCount(count)
         let timesteps = spacing.timesteps(count: count, trainTimesteps: trainTimesteps, offset: stepsOffset)
         if let first = timesteps.first, first >= trainTimesteps {
             throw SchedulerError(reason: "\(count) steps with steps_offset \(stepsOffset) would start at timestep "

@@ -81,10 +81,7 @@ struct SigmaSchedule {
         let trainTimesteps = trainSigmas.count
         var timesteps: [Float]
         linspace: if settings.spacing == .linspace {
-            guard count >= 1, count <= trainTimesteps else {
-                throw SchedulerError(reason: "cannot sample in \(count) steps: the count must be between 1 and "
-                                     + "\(trainTimesteps) (the model's num_train_timesteps)")
-            }
+            try settings.requireStepCount(count)
             // np.linspace(0, T - 1, n, dtype=float32): i * step in double, the last point T - 1, then
             // float; a single step is [0] (so a 1-step run starts at sigma_0, as in diffusers)
             guard count > 1 else { timesteps = [0]; break linspace }

@@ -49,34 +49,28 @@ extension ComparisonReport {
             <ul>
 
             """
-        for line in settingsLines() { page += "<li>\(escapeHTML(line).replacingBackticks())</li>\n" }
+        for line in settingsLines() { page += "<li>\(xmlEscaped(line).replacingBackticks())</li>\n" }
         page += "</ul>\n<table>\n<tr>" + Self.columns.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
         for row in rows {
             let cells = cells(row).enumerated().map { index, text in
                 let isText = index == 0 || index == Self.columns.count - 1
-                return "<td\(isText ? " class=\"text\"" : "")>\(escapeHTML(text))</td>"
+                return "<td\(isText ? " class=\"text\"" : "")>\(xmlEscaped(text))</td>"
             }
             page += "<tr\(row.error == nil ? "" : " class=\"failed\"")>" + cells.joined() + "</tr>\n"
         }
         page += "</table>\n<div class=\"charts\">\n" + fidChart().svg() + timeChart().svg() + "</div>\n"
         page += "<h2>Samples</h2>\n<div class=\"grids\">\n"
         for row in rows {
-            page += "<figure><figcaption>\(escapeHTML(row.label))</figcaption>"
+            page += "<figure><figcaption>\(xmlEscaped(row.label))</figcaption>"
             if let png = grids[row.label] {
-                page += "<img alt=\"\(escapeHTML(row.label)) samples\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+                page += "<img alt=\"\(xmlEscaped(row.label)) samples\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
             } else {
-                page += "<p>\(escapeHTML(row.error ?? "no grid"))</p>"
+                page += "<p>\(xmlEscaped(row.error ?? "no grid"))</p>"
             }
             page += "</figure>\n"
         }
         return page + "</div>\n</body></html>\n"
     }
-}
-
-/// Text made safe inside HTML elements and attribute values.
-func escapeHTML(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
 
 private extension String {

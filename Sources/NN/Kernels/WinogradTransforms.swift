@@ -188,15 +188,13 @@ enum WinogradF4: WinogradTiling {
 
 /// Which transform `transformArrays` applies.
 enum WinogradTransform {
-    case input, filter, output, gradient, weightGradient
+    case filter, gradient, weightGradient
 
     /// The numbers of values the transform reads and writes.
     func counts<Tiling: WinogradTiling>(_ tiling: Tiling.Type) -> (inputs: Int, outputs: Int) {
         let (m, alpha) = (Tiling.outputSize, Tiling.inputSize)
         switch self {
-        case .input: return (alpha, alpha)
         case .filter: return (3, alpha)
-        case .output: return (alpha, m)
         case .gradient: return (m, alpha)
         case .weightGradient: return (alpha, 3)
         }
@@ -213,9 +211,7 @@ func transformArrays<Tiling: WinogradTiling>(_ transform: WinogradTransform, _ t
                                              destination: UnsafeMutablePointer<Float>, destinationStep: Int) {
     @inline(__always) func apply(_ from: VectorRows, _ to: VectorRows) {
         switch transform {
-        case .input: Tiling.transformInput(from, to)
         case .filter: Tiling.transformFilter(from, to)
-        case .output: Tiling.transformOutput(from, to)
         case .gradient: Tiling.transformGradient(from, to)
         case .weightGradient: Tiling.transformWeightGradient(from, to)
         }

@@ -98,9 +98,8 @@ func transformGradientTiles<Tiling: WinogradTiling>(_ gradOut: UnsafePointer<Flo
     let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
     let pointStride = g.outChannels * g.tileRowLength
     let base = y + channel * g.tileRowLength
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 8 * alpha) { buffer in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * alpha) { buffer in
         let gathered = VectorRows(buffer.baseAddress!, step: 8)
-        let transformed = VectorRows(buffer.baseAddress! + 8 * alpha, step: 8)
         for (slot, image) in images.enumerated() {
             let plane = gradOut + (image * g.outChannels + channel) * g.height * g.width
             for i in 0..<g.tilesDown {
@@ -113,17 +112,11 @@ func transformGradientTiles<Tiling: WinogradTiling>(_ gradOut: UnsafePointer<Flo
                         continue
                     }
                     paddedRow.update(from: plane + row * g.width, count: g.width)
+                    // eight tiles whole: lanes past the tile row land on tiles written later, or in
+                    // the row's padding (see tileRowLength)
                     for first in stride(from: 0, to: across, by: 8) {
                         Tiling.gatherTiles(paddedRow + m * first, gathered)
-                        let lanes = min(8, across - first)
-                        if lanes == 8 {
-                            Tiling.transformGradient(gathered, VectorRows(dst + first, step: pointStride))
-                            continue
-                        }
-                        Tiling.transformGradient(gathered, transformed)
-                        for l in 0..<alpha {
-                            (dst + l * pointStride + first).update(from: buffer.baseAddress! + (alpha + l) * 8, count: lanes)
-                        }
+                        Tiling.transformGradient(gathered, VectorRows(dst + first, step: pointStride))
                     }
                 }
             }
