@@ -52,6 +52,7 @@ final class TrainingTests: XCTestCase {
     /// A tiny conv net fitted to a fixed target: the loss falls, and once the step has run
     /// twice, a further step takes no new memory from the system (buffers are recycled).
     func testSmallModelLearnsAndRecyclesBuffers() {
+        BufferPool.shared.releaseAll()
         var seeds = SeedSequence(seed: 1)
         let conv = Conv2d(2, 4, kernelSize: 3, padding: 1, seeds: &seeds)
         let norm = GroupNorm(groups: 2, channels: 4)

@@ -41,6 +41,18 @@ final class BufferPool: @unchecked Sendable {
         lock.unlock()
         block.deallocate()
     }
+
+    /// Returns every pooled block to the system. Blocks are kept only while the pool is under
+    /// its capacity, so a test that counts allocations starts from an empty pool: a pool that
+    /// earlier work filled would send freed blocks back to the system and allocate them again.
+    func releaseAll() {
+        lock.lock()
+        let blocks = Array(free.values.joined())
+        free = [:]
+        pooled = 0
+        lock.unlock()
+        for block in blocks { block.deallocate() }
+    }
 }
 
 /// The memory behind one or more tensors (tensors copy it on write when it is shared).
