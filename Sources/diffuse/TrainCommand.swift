@@ -63,10 +63,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip images that fail to decode instead of stopping.")
     var skipBad = false
 
-    @Option(help: "Save a checkpoint every N steps.")
-    var checkpointEvery: Int = 500
-    @Option(help: "Write a grid of EMA samples every N steps (0: never).")
-    var sampleEvery: Int = 0
+    @Option(help: "Save a checkpoint every N steps (default: 500; a resumed run keeps its own).")
+    var checkpointEvery: Int?
+    @Option(help: "Write a grid of EMA samples every N steps, 0 for never (default: 0; a resumed run keeps its own).")
+    var sampleEvery: Int?
 
     func validate() throws {
         if !resume {
@@ -78,8 +78,8 @@ struct Train: ParsableCommand {
         if let resolution, resolution < 4 || resolution > 1024 { throw ValidationError("--resolution must be within 4...1024") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
-        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be positive") }
-        guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 or more") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive") }
+        if let sampleEvery, sampleEvery < 0 { throw ValidationError("--sample-every must be 0 or more") }
         guard UNetPreset(rawValue: preset) != nil else {
             throw ValidationError("--preset must be one of \(UNetPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -116,6 +116,7 @@ struct Train: ParsableCommand {
         let parameterCount = unet.parameters.reduce(0) { $0 + $1.value.count }
         print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
 
+        let checkpointEvery = options.checkpointEvery ?? 500, sampleEvery = options.sampleEvery ?? 0
         let interruption = Interruption()
         let progress = Progress(total: options.steps, unit: "img", done: trainer.step)
         func checkpoint() throws {
@@ -185,15 +186,19 @@ struct Train: ParsableCommand {
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad
+        options.checkpointEvery = checkpointEvery ?? 500
+        options.sampleEvery = sampleEvery ?? 0
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         return (options, unetConfig)
     }
 
-    /// The saved run, with a new total of steps or data path when given.
+    /// The saved run, with a new total of steps, data path or checkpoint and sample cadence when given.
     private func resumedRun(_ folder: ModelFolder) throws -> (TrainingOptions, UNetConfig) {
         var (options, unetConfig) = try Trainer.savedRun(in: folder)
         if let steps { options.steps = steps }
         if let data { options.data = data }
+        if let checkpointEvery { options.checkpointEvery = checkpointEvery }
+        if let sampleEvery { options.sampleEvery = sampleEvery }
         return (options, unetConfig)
     }
 }

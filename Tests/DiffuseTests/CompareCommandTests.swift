@@ -21,10 +21,7 @@ final class CompareCommandTests: XCTestCase {
 
     /// A class-free 8x8 gray model with random weights, saved in the diffusers layout.
     private func makeModel() throws -> URL {
-        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1, blockOutChannels: [8, 8], layersPerBlock: 1,
-                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain])
-        config.normNumGroups = 4
-        config.attentionHeadDim = 4
+        let config = tinyUNetConfig()
         let unet = try UNet2DModel(config: config, seed: 3)
         var scheduler = SchedulerConfig()
         scheduler.className = "DDPMScheduler"
@@ -35,23 +32,12 @@ final class CompareCommandTests: XCTestCase {
         return folder
     }
 
-    /// `count` random 8x8 gray PNGs.
-    private func makeRealImages(count: Int) throws -> URL {
-        let folder = root.appendingPathComponent("real")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for i in 0..<count {
-            let pixels = Tensor.rand([64], seed: UInt64(100 + i)).scalars.map { UInt8($0 * 255) }
-            try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: folder.appendingPathComponent("\(i).png"))
-        }
-        return folder
-    }
-
     private func readReport(_ folder: URL) throws -> ComparisonReport {
         try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: folder.appendingPathComponent("report.json")))
     }
 
     func testFailedRowIsReportedAndTheOthersRun() throws {
-        let model = try makeModel(), real = try makeRealImages(count: 12)
+        let model = try makeModel(), real = try writeRandomImages(under: root, name: "real", count: 12)
         let out = root.appendingPathComponent("report")
         var command = try Diffuse.parseAsRoot([
             "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:3,ddpm:500,euler:2",
@@ -102,7 +88,7 @@ final class CompareCommandTests: XCTestCase {
     /// A row of compare measures exactly what `sample` then `evaluate` measure on the same
     /// seed: the same images (same noise per image index), the same features and metrics.
     func testRowMatchesSampleThenEvaluate() throws {
-        let model = try makeModel(), real = try makeRealImages(count: 10)
+        let model = try makeModel(), real = try writeRandomImages(under: root, name: "real", count: 10)
         let out = root.appendingPathComponent("report"), samples = root.appendingPathComponent("samples")
         var compare = try Diffuse.parseAsRoot([
             "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:4", "--count", "5",

@@ -27,6 +27,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var randomFlip: Bool = false
     public var seed: UInt64 = 0
     public var skipBad: Bool = false
+    /// How often the run saves a checkpoint and writes a sample grid (0: never), kept so that a
+    /// resumed run goes on as it started; nil in states saved before they were kept.
+    public var checkpointEvery: Int?
+    public var sampleEvery: Int?
 
     public init(data: String, resolution: Int, channels: Int, steps: Int) {
         (self.data, self.resolution, self.channels, self.steps) = (data, resolution, channels, steps)

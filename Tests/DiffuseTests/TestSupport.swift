@@ -1,0 +1,24 @@
+import Diffusion
+import Foundation
+import Imaging
+import NN
+
+/// A class-free 8x8 gray U-Net small enough for debug builds.
+func tinyUNetConfig() -> UNetConfig {
+    var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1, blockOutChannels: [8, 8], layersPerBlock: 1,
+                            downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain])
+    config.normNumGroups = 4
+    config.attentionHeadDim = 4
+    return config
+}
+
+/// A folder `name` under `root` with `count` random 8x8 gray PNGs (the same for the same count).
+func writeRandomImages(under root: URL, name: String, count: Int) throws -> URL {
+    let folder = root.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for i in 0..<count {
+        let pixels = Tensor.rand([64], seed: UInt64(100 + i)).scalars.map { UInt8($0 * 255) }
+        try PNG.write(Image(width: 8, height: 8, channels: 1, pixels: pixels), to: folder.appendingPathComponent("\(i).png"))
+    }
+    return folder
+}
