@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Remakes the files of Samples/fashion-mnist/ from the shipped model, Models/fashion-mnist:
+# the evaluation table of its card (2,000 samples a sampler against the 10,000 test images, and
+# the real-vs-real floor), a grid per sampler, and the `diffuse compare` report.
+#
+# Run from anywhere after `swift build -c release`, with Fashion-MNIST imported as class folders:
+#   diffuse import fashion-mnist --out data/fashion-train
+#   diffuse import fashion-mnist --split test --out data/fashion-test
+# About three hours on two cores, two of them DDPM's 1,000 steps. Intermediate images go to
+# out/shipped-samples/ (set WORK to move them). Arguments choose parts: floor, evaluation,
+# grids, compare (default: all four, in that order).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+diffuse=${DIFFUSE:-.build/release/diffuse}
+train=${TRAIN:-data/fashion-train}
+test=${TEST:-data/fashion-test}
+work=${WORK:-out/shipped-samples}
+model=Models/fashion-mnist
+evaluator=Models/fashion-mnist-evaluator
+samples=Samples/fashion-mnist
+mkdir -p "$work" "$samples/grids"
+parts=("${@:-floor evaluation grids compare}")
+wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+
+# The floor: 2,000 real training images (the first of the training split) against the test split.
+if wants floor; then
+    rm -rf "$work/train-2000"
+    "$diffuse" import fashion-mnist --limit 2000 --out "$work/train-2000"
+    "$diffuse" evaluate --real "$test" --fake "$work/train-2000" --evaluator "$evaluator" \
+        --json "$samples/evaluation-floor.json"
+fi
+
+# The card's samplers: 2,000 images each (200 a class), memorization against all training images.
+if wants evaluation; then
+    for row in dpmpp-2m:20 ddim:50 ddpm:1000; do
+        scheduler=${row%:*} steps=${row#*:}
+        folder="$work/$scheduler-$steps"
+        rm -rf "$folder"
+        "$diffuse" sample --model "$model" --scheduler "$scheduler" --steps "$steps" --count 2000 --batch-size 100 \
+            --seed 1 --out "$folder"
+        "$diffuse" evaluate --real "$test" --fake "$folder" --train "$train" --evaluator "$evaluator" \
+            --pairs "$samples/closest-pairs-$scheduler-$steps.png" --json "$samples/evaluation-$scheduler-$steps.json"
+    done
+fi
+
+# A grid per sampler: 100 images, ten of each class (column j is class j), the same noise in each.
+if wants grids; then
+    for row in ddpm:1000 ddim:50 dpmpp-2m:20 dpmpp-3m:20 unipc:20 euler:50 euler-a:50 heun:25 pndm:40; do
+        scheduler=${row%:*} steps=${row#*:}
+        "$diffuse" sample --model "$model" --scheduler "$scheduler" --steps "$steps" --count 100 --batch-size 100 \
+            --seed 0 --out "$work/grid-$scheduler-$steps" --grid "$samples/grids/$scheduler-$steps.png"
+    done
+fi
+
+# Every sampler side by side, 500 images a row.
+if wants compare; then
+    "$diffuse" compare --model "$model" --real "$test" --evaluator "$evaluator" --count 500 --batch-size 100 \
+        --grid-count 50 --seed 0 --out "$samples/compare" \
+        --schedulers ddpm:1000,ddim:50,ddim:20,ddim:10,dpmpp-2m:20,dpmpp-2m:10,dpmpp-3m:10,unipc:10,euler-karras:10,euler:50,euler:20,euler-a:50,heun:10,pndm:20
+fi
