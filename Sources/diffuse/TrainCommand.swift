@@ -63,10 +63,11 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip images that fail to decode instead of stopping.")
     var skipBad = false
 
-    @Option(help: "Save a checkpoint every N steps (default: 500; a resumed run keeps its own).")
+    @Option(help: "Save a checkpoint every N steps (default: \(Self.defaultCheckpointEvery); a resumed run keeps its own).")
     var checkpointEvery: Int?
     @Option(help: "Write a grid of EMA samples every N steps, 0 for never (default: 0; a resumed run keeps its own).")
     var sampleEvery: Int?
+    private static let defaultCheckpointEvery = 500
 
     func validate() throws {
         if !resume {
@@ -116,7 +117,7 @@ struct Train: ParsableCommand {
         let parameterCount = unet.parameters.reduce(0) { $0 + $1.value.count }
         print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
 
-        let checkpointEvery = options.checkpointEvery ?? 500, sampleEvery = options.sampleEvery ?? 0
+        let checkpointEvery = options.checkpointEvery ?? Self.defaultCheckpointEvery, sampleEvery = options.sampleEvery ?? 0
         let interruption = Interruption()
         let progress = Progress(total: options.steps, unit: "img", done: trainer.step)
         func checkpoint() throws {
@@ -186,7 +187,7 @@ struct Train: ParsableCommand {
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad
-        options.checkpointEvery = checkpointEvery ?? 500
+        options.checkpointEvery = checkpointEvery ?? Self.defaultCheckpointEvery
         options.sampleEvery = sampleEvery ?? 0
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         return (options, unetConfig)
