@@ -12,11 +12,9 @@ final class CompareCommandTests: XCTestCase {
     private var root: URL!
 
     override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-compare-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        root = try temporaryFolder(for: self)
         // Real features are cached: keep the cache inside the test's folder.
         setenv("DIFFUSE_CACHE", root.appendingPathComponent("cache").path, 1)
-        addTeardownBlock { [root] in try? FileManager.default.removeItem(at: root!) }
     }
 
     /// A class-free 8x8 gray model with random weights, saved in the diffusers layout.

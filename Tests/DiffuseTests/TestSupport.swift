@@ -2,6 +2,15 @@ import Diffusion
 import Foundation
 import Imaging
 import NN
+import XCTest
+
+/// A new empty folder for `test`, removed when the test ends.
+func temporaryFolder(for test: XCTestCase) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    return folder
+}
 
 /// A class-free 8x8 gray U-Net small enough for debug builds.
 func tinyUNetConfig() -> UNetConfig {

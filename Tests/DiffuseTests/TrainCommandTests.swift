@@ -8,9 +8,7 @@ final class TrainCommandTests: XCTestCase {
     private var root: URL!
 
     override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-train-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        addTeardownBlock { [root] in try? FileManager.default.removeItem(at: root!) }
+        root = try temporaryFolder(for: self)
     }
 
     private func run(_ arguments: [String]) throws {
