@@ -34,6 +34,8 @@ struct Compare: ParsableCommand {
     var batchSize: Int = 64
     @Option(help: "Images in each row's grid.")
     var gridCount: Int = 64
+    @Option(help: TimestepSpacingOption.help)
+    var timestepSpacing: TimestepSpacingOption?
     @OptionGroup var featureOptions: FeatureOptions
     @Flag(help: "Only rewrite OUT's report.md, report.csv and report.html from its report.json and grids (after an update of diffuse), without sampling.")
     var renderOnly = false
@@ -81,7 +83,8 @@ struct Compare: ParsableCommand {
         guard !renderOnly else { return try render(outFolder) }
         let (model, real) = (model!, real!)
         let rows = try self.rows
-        let (unet, schedulerConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let (unet, savedConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let schedulerConfig = timestepSpacing?.applied(to: savedConfig) ?? savedConfig
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
         let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: unet.config.sampleSize,
                                                      channels: unet.config.inChannels)

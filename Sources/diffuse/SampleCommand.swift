@@ -40,6 +40,9 @@ struct Sample: ParsableCommand {
     @Option(help: "Also write the final samples in model space, unclamped (.npy, N x C x H x W Float32).")
     var raw: String?
 
+    @Option(help: TimestepSpacingOption.help)
+    var timestepSpacing: TimestepSpacingOption?
+
     func validate() throws {
         guard SamplerChoice(name: scheduler) != nil else {
             throw ValidationError("--scheduler must be one of \(SamplerChoice.allNames.joined(separator: ", "))")
@@ -51,7 +54,8 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        let (unet, schedulerConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let (unet, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let schedulerConfig = timestepSpacing?.applied(to: savedConfig) ?? savedConfig
         let choice = SamplerChoice(name: scheduler)!
         let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
         let pipeline = SamplingPipeline(unet: unet) {

@@ -17,25 +17,12 @@ final class CompareCommandTests: XCTestCase {
         setenv("DIFFUSE_CACHE", root.appendingPathComponent("cache").path, 1)
     }
 
-    /// A class-free 8x8 gray model with random weights, saved in the diffusers layout.
-    private func makeModel() throws -> URL {
-        let config = tinyUNetConfig()
-        let unet = try UNet2DModel(config: config, seed: 3)
-        var scheduler = SchedulerConfig()
-        scheduler.className = "DDPMScheduler"
-        scheduler.numTrainTimesteps = 100
-        let folder = root.appendingPathComponent("model")
-        try ModelFolder(folder).save(unetConfig: config, weights: Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter.value) }),
-                                     scheduler: scheduler, classNames: [])
-        return folder
-    }
-
     private func readReport(_ folder: URL) throws -> ComparisonReport {
         try JSONDecoder().decode(ComparisonReport.self, from: Data(contentsOf: folder.appendingPathComponent("report.json")))
     }
 
     func testFailedRowIsReportedAndTheOthersRun() throws {
-        let model = try makeModel(), real = try writeRandomImages(under: root, name: "real", count: 12)
+        let model = try saveTinyModel(under: root), real = try writeRandomImages(under: root, name: "real", count: 12)
         let out = root.appendingPathComponent("report")
         var command = try Diffuse.parseAsRoot([
             "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:3,ddpm:500,euler:2",
@@ -86,7 +73,7 @@ final class CompareCommandTests: XCTestCase {
     /// A row of compare measures exactly what `sample` then `evaluate` measure on the same
     /// seed: the same images (same noise per image index), the same features and metrics.
     func testRowMatchesSampleThenEvaluate() throws {
-        let model = try makeModel(), real = try writeRandomImages(under: root, name: "real", count: 10)
+        let model = try saveTinyModel(under: root), real = try writeRandomImages(under: root, name: "real", count: 10)
         let out = root.appendingPathComponent("report"), samples = root.appendingPathComponent("samples")
         var compare = try Diffuse.parseAsRoot([
             "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddim:4", "--count", "5",

@@ -21,6 +21,21 @@ func tinyUNetConfig() -> UNetConfig {
     return config
 }
 
+/// A class-free 8x8 gray model with random weights, saved in the diffusers layout as `name` under
+/// `root`, with a 100-step DDPM scheduler config (diffusers' defaults but `timestep_spacing`).
+func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil) throws -> URL {
+    let config = tinyUNetConfig()
+    let unet = try UNet2DModel(config: config, seed: 3)
+    var scheduler = SchedulerConfig()
+    scheduler.className = "DDPMScheduler"
+    scheduler.numTrainTimesteps = 100
+    scheduler.timestepSpacing = spacing
+    let folder = root.appendingPathComponent(name)
+    let weights = Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter.value) })
+    try ModelFolder(folder).save(unetConfig: config, weights: weights, scheduler: scheduler, classNames: [])
+    return folder
+}
+
 /// A folder `name` under `root` with `count` random 8x8 gray PNGs (the same for the same count).
 func writeRandomImages(under root: URL, name: String, count: Int) throws -> URL {
     let folder = root.appendingPathComponent(name)
