@@ -22,7 +22,7 @@ func tinyUNetConfig() -> UNetConfig {
 }
 
 /// A class-free 8x8 gray model with random weights, saved in the diffusers layout as `name` under
-/// `root`, with a 100-step DDPM scheduler config (diffusers' defaults but `timestep_spacing`).
+/// `root`, with a 100-step DDPM scheduler config (diffusers' defaults; `spacing` sets timestep_spacing).
 func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil) throws -> URL {
     let config = tinyUNetConfig()
     let unet = try UNet2DModel(config: config, seed: 3)
