@@ -6,9 +6,9 @@
 # Run from anywhere after `swift build -c release`, with Fashion-MNIST imported as class folders:
 #   diffuse import fashion-mnist --out data/fashion-train
 #   diffuse import fashion-mnist --split test --out data/fashion-test
-# About three hours on two cores, two of them DDPM's 1,000 steps. Intermediate images go to
-# out/shipped-samples/ (set WORK to move them). Arguments choose parts: floor, evaluation,
-# grids, compare (default: all four, in that order).
+# A little over two hours on two cores, 1 h 50 min of it DDPM's 1,000 steps. Intermediate
+# images go to out/shipped-samples/ (set WORK to move them). Arguments choose parts: floor,
+# evaluation, grids, compare (default: all four, in that order).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
