@@ -34,8 +34,8 @@ struct Compare: ParsableCommand {
     var batchSize: Int = 64
     @Option(help: "Images in each row's grid.")
     var gridCount: Int = 64
-    @Option(help: TimestepSpacingOption.help)
-    var timestepSpacing: TimestepSpacingOption?
+    @Option(help: TimestepSpacing.optionHelp)
+    var timestepSpacing: TimestepSpacing?
     @OptionGroup var featureOptions: FeatureOptions
     @Flag(help: "Only rewrite OUT's report.md, report.csv and report.html from its report.json and grids (after an update of diffuse), without sampling.")
     var renderOnly = false
@@ -84,7 +84,7 @@ struct Compare: ParsableCommand {
         let (model, real) = (model!, real!)
         let rows = try self.rows
         let (unet, savedConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
-        let schedulerConfig = timestepSpacing?.applied(to: savedConfig) ?? savedConfig
+        let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
         let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: unet.config.sampleSize,
                                                      channels: unet.config.inChannels)

@@ -40,8 +40,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Also write the final samples in model space, unclamped (.npy, N x C x H x W Float32).")
     var raw: String?
 
-    @Option(help: TimestepSpacingOption.help)
-    var timestepSpacing: TimestepSpacingOption?
+    @Option(help: TimestepSpacing.optionHelp)
+    var timestepSpacing: TimestepSpacing?
 
     func validate() throws {
         guard SamplerChoice(name: scheduler) != nil else {
@@ -55,7 +55,7 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         let (unet, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
-        let schedulerConfig = timestepSpacing?.applied(to: savedConfig) ?? savedConfig
+        let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let choice = SamplerChoice(name: scheduler)!
         let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
         let pipeline = SamplingPipeline(unet: unet) {

@@ -1,18 +1,19 @@
 import ArgumentParser
 import Diffusion
 
-/// `--timestep-spacing`: one run's timestep spacing in place of the model's, as diffusers'
-/// `Scheduler.from_config(config, timestep_spacing=...)` gives it.
-enum TimestepSpacingOption: String, ExpressibleByArgument, CaseIterable {
-    case leading, trailing, linspace
-
-    static let help = ArgumentHelp(
+/// `--timestep-spacing` (sample, compare) takes the names of diffusers' `timestep_spacing`.
+extension TimestepSpacing: ExpressibleByArgument {
+    static let optionHelp = ArgumentHelp(
         "How n steps pick their timesteps, in place of the model's timestep_spacing: leading, trailing (starts at the last training timestep) or linspace.")
+}
 
-    /// `config` with this spacing.
-    func applied(to config: SchedulerConfig) -> SchedulerConfig {
-        var config = config
-        config.timestepSpacing = rawValue
+extension SchedulerConfig {
+    /// This config with `spacing` in place of its own, as diffusers'
+    /// `Scheduler.from_config(config, timestep_spacing=...)` gives it; itself when `spacing` is nil.
+    func replacingSpacing(with spacing: TimestepSpacing?) -> SchedulerConfig {
+        guard let spacing else { return self }
+        var config = self
+        config.timestepSpacing = spacing.rawValue
         return config
     }
 }

@@ -8,7 +8,7 @@ public struct SchedulerError: Error, CustomStringConvertible {
 
 /// How a run of n steps picks its timesteps from 0 ..< T (diffusers' `timestep_spacing`;
 /// Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps Are Flawed", table 2).
-enum TimestepSpacing: String, Sendable, CaseIterable {
+public enum TimestepSpacing: String, Sendable, CaseIterable {
     /// 0, k, 2k, ... with k = T / n (integer division), plus `steps_offset`: never reaches T - 1.
     case leading
     /// T - 1 downwards in steps of T / n (real division), rounded: always starts at T - 1.

@@ -62,7 +62,7 @@ public final class Trainer {
         // T - T/n (t = 900 for 10 steps) from pure noise all the same: on the shipped
         // Fashion-MNIST model that costs DPM-Solver++ (2M) at 10 steps FID 1.58 against 0.38
         // (Lin et al. 2024 make the same point).
-        config.timestepSpacing = "trailing"
+        config.timestepSpacing = TimestepSpacing.trailing.rawValue
         config.stepsOffset = 0
         return config
     }
