@@ -32,9 +32,11 @@ let package = Package(
             name: "CPNG",
             linkerSettings: [.linkedLibrary("png16")]
         ),
+        // Hot loops in C, compiled for 128-bit vectors, AVX2 and AVX-512 and picked at run time.
+        .target(name: "Kernels"),
         .target(
             name: "NN",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "Kernels"]
         ),
         .target(
             name: "Imaging",

@@ -121,12 +121,14 @@ public func softmax(_ x: Variable) -> Variable {
     return Variable.result(y, of: [x]) { g in x.accumulate(softmaxBackward(y, gradOut: g)) }
 }
 
-/// Multi-head scaled-dot-product attention; q, k, v (B, L, C).
+/// Multi-head scaled-dot-product attention; q, k, v (B, L, C). A pass that records nothing keeps
+/// nothing; a recorded one keeps the output and one log-sum-exp per row for the backward pass.
 public func attention(query q: Variable, key k: Variable, value v: Variable, heads: Int) -> Variable {
     let (vq, vk, vv) = (q.value, k.value, v.value)
-    let (out, probabilities) = attentionForward(q: vq, k: vk, v: vv, heads: heads)
+    let recorded = Variable.isRecorded([q, k, v])
+    let (out, logSumExp) = attentionForward(q: vq, k: vk, v: vv, heads: heads, keepLogSumExp: recorded)
     return Variable.result(out, of: [q, k, v]) { g in
-        let grads = attentionBackward(q: vq, k: vk, v: vv, probabilities: probabilities, gradOut: g, heads: heads)
+        let grads = attentionBackward(q: vq, k: vk, v: vv, out: out, logSumExp: logSumExp!, gradOut: g, heads: heads)
         if q.requiresGradient { q.accumulate(grads.q) }
         if k.requiresGradient { k.accumulate(grads.k) }
         if v.requiresGradient { v.accumulate(grads.v) }

@@ -63,13 +63,18 @@ public final class Variable {
         if gradient == nil { gradient = g.reshaped(value.shape) } else { addInPlace(&gradient!, g) }
     }
 
+    /// Whether an op on `inputs` is recorded: some input is taped and some requires a gradient.
+    /// An op that would keep tensors only for its backward pass asks first.
+    static func isRecorded(_ inputs: [Variable]) -> Bool {
+        inputs.contains { $0.tape != nil } && inputs.contains(where: \.requiresGradient)
+    }
+
     /// Builds an op's output. When any input is taped and any requires a gradient, records
     /// `backward`, which receives the output's gradient (the output's gradient is released
     /// afterwards: every consumer has added to it by then).
     static func result(_ value: Tensor, of inputs: [Variable],
                        backward: @escaping (_ gradient: Tensor) -> Void) -> Variable {
-        guard let tape = inputs.lazy.compactMap(\.tape).first,
-              inputs.contains(where: \.requiresGradient) else { return Variable(value) }
+        guard isRecorded(inputs), let tape = inputs.lazy.compactMap(\.tape).first else { return Variable(value) }
         let out = Variable(value, requiresGradient: true, tape: tape)
         tape.record {
             guard let g = out.gradient else { return }

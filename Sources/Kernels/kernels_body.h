@@ -1,0 +1,12 @@
+// The body of every kernel, compiled once per instruction-set level: a kernels_*.c file defines
+// DK_WIDTH (lanes of a float vector) and DK_TABLE (the name of its table), switches the target
+// on, and includes this file.
+#include "levels.h"
+#include "vector.h"
+
+#include "attention.h"
+
+const dk_kernels DK_TABLE = {
+    .attention_forward = attention_forward,
+    .attention_backward = attention_backward,
+};
