@@ -1,9 +1,17 @@
 """PyTorch reference numbers for Diffuse's U-Net presets, measured with diffusers' UNet2DModel on
 the CPU, to compare against `diffuse` on the same machine.
 
-For each preset (tiny, small) and case (32x32 RGB, 28x28 gray) it builds the UNet2DModel config
-that Diffuse's `UNetPreset.config(resolution:channels:)` builds (three levels, attention at the
-lowest one and in the mid block, 32 norm groups, 8 channels per attention head, SiLU) and measures:
+For each preset (tiny, small), layout and case (32x32 RGB, 28x28 gray) it builds the UNet2DModel
+config that Diffuse's benchmark builds and measures it. Layouts (--layouts):
+
+  preset   `UNetPreset.config(resolution:channels:)` as shipped: three levels, attention at the
+           lowest one and in the mid block, 32 norm groups, 8 channels per attention head, SiLU.
+  heads8   diffusers' defaults for attention and normalization: attention at every level but
+           the first (as UNet2DModel's default block types) in heads of 8 channels
+           (`attention_head_dim` 8), 8 norm groups; at 32x32 the 64-channel level attends over
+           16x16 = 256 positions in 8 heads.
+
+What it measures:
 
   train_images_per_s   batch / median time of one training step. A step draws x0 uniform in
                        [-1, 1), Gaussian noise and timesteps in [0, 1000), noises x0 with
@@ -26,6 +34,8 @@ lowest one and in the mid block, 32 norm groups, 8 channels per attention head, 
                        peak - baseline is roughly what training itself adds. MB here is 2^20 bytes.
                        The child is started through /bin/sh so that Linux does not hand it this
                        process's ru_maxrss (it is checked against /proc/self/status VmHWM).
+  sampling_peak_memory_mb  the same for sampling: a fresh process builds the model and takes 3
+                       DDIM steps of a batch under torch.no_grad().
   forward_gflop,       FLOPs of one forward pass and of one training step's forward + loss +
   train_step_gflop     backward, counted by torch.utils.flop_counter.FlopCounterMode (convs,
                        matmuls and attention at 2 flops per multiply-add; elementwise work,
@@ -39,7 +49,7 @@ depend on the random inputs, which are seeded anyway); times are as noisy as the
 two OpenMP threads on two cores, any other busy process slows PyTorch down out of proportion.
 
     ../venv/bin/python Benchmarks/pytorch_reference.py [--presets tiny,small] [--cases 32x3,28x1]
-        [--batch 64] [--repeats 5] [--ddim-repeats 2] [--threads 2] [--json FILE]
+        [--layouts preset,heads8] [--batch 64] [--repeats 5] [--ddim-repeats 2] [--threads 2] [--json FILE]
         [--skip-ddim] [--skip-memory]
 
 Prints a table on stdout (progress on stderr); with --json FILE also writes
@@ -66,26 +76,30 @@ PRESETS = {
     "tiny": {"block_out_channels": (32, 64, 64), "layers_per_block": 1},
     "small": {"block_out_channels": (64, 128, 128), "layers_per_block": 2},
 }
+LAYOUTS = {
+    "preset": {"down_block_types": ("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
+               "up_block_types": ("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"), "norm_num_groups": 32},
+    "heads8": {"down_block_types": ("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
+               "up_block_types": ("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"), "norm_num_groups": 8},
+}
 DDIM_STEPS = 50
 MEMORY_STEPS = 3
-MEMORY_PROBE_FLAG = "--memory-probe"  # hidden: PRESET:RESOLUTION:CHANNELS, run in a child process
+MEMORY_PROBE_FLAG = "--memory-probe"  # hidden: PRESET:LAYOUT:RESOLUTION:CHANNELS:WORK, run in a child process
 
 
 # ---------------------------------------------------------------------------------------------
 # Model, optimizer and one training step
 
 
-def build_unet(preset, resolution, channels):
-    """The UNet2DModel matching Diffuse's preset (diffusers' defaults for everything else)."""
+def build_unet(preset, resolution, channels, layout="preset"):
+    """The UNet2DModel matching Diffuse's benchmark case (diffusers' defaults for everything else)."""
     return UNet2DModel(
         sample_size=resolution,
         in_channels=channels,
         out_channels=channels,
-        down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
-        up_block_types=("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"),
-        norm_num_groups=32,
         attention_head_dim=8,
         act_fn="silu",
+        **LAYOUTS[layout],
         **PRESETS[preset],
     )
 
@@ -197,25 +211,35 @@ def own_peak_rss_mb():
 
 
 def memory_probe(spec, batch, threads):
-    """Child process: print {"baseline_memory_mb", "peak_memory_mb"} for a few training steps."""
-    preset, resolution, channels = spec.split(":")
+    """Child process: print {"baseline_memory_mb", "peak_memory_mb"} for a few training steps
+    (WORK train) or a few DDIM steps under torch.no_grad (WORK sample)."""
+    preset, layout, resolution, channels, work = spec.split(":")
     resolution, channels = int(resolution), int(channels)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    unet = build_unet(preset, resolution, channels)
-    unet.train()
-    optimizer = build_optimizer(unet)
-    noise_scheduler = DDPMScheduler()
-    baseline = max_rss_mb()
-    for _ in range(MEMORY_STEPS):
-        train_step(unet, optimizer, noise_scheduler, batch, channels, resolution)
+    unet = build_unet(preset, resolution, channels, layout)
+    if work == "sample":
+        unet.eval()
+        scheduler = DDIMScheduler()
+        scheduler.set_timesteps(DDIM_STEPS)
+        x = torch.randn(batch, channels, resolution, resolution)
+        baseline = max_rss_mb()
+        with torch.no_grad():
+            ddim_sample(unet, scheduler, x, MEMORY_STEPS)
+    else:
+        unet.train()
+        optimizer = build_optimizer(unet)
+        noise_scheduler = DDPMScheduler()
+        baseline = max_rss_mb()
+        for _ in range(MEMORY_STEPS):
+            train_step(unet, optimizer, noise_scheduler, batch, channels, resolution)
     peak, own_peak = max_rss_mb(), own_peak_rss_mb()
     if own_peak is not None and abs(peak - own_peak) > 0.05 * own_peak:
         progress(f"warning: ru_maxrss {peak:.0f} MB but VmHWM {own_peak:.0f} MB; ru_maxrss may include a parent's")
     print(json.dumps({"baseline_memory_mb": baseline, "peak_memory_mb": peak}))
 
 
-def measure_memory(preset, resolution, channels, batch, threads):
+def measure_memory(preset, layout, resolution, channels, batch, threads, work="train"):
     """Runs `memory_probe` in a fresh interpreter so this process's memory does not count.
 
     Linux carries ru_maxrss across execve: a process started straight from this one (subprocess
@@ -223,7 +247,7 @@ def measure_memory(preset, resolution, channels, batch, threads):
     peak. Started by a shell that forks it (the `; exit $?` keeps the shell from exec-ing it),
     it gets a fresh count.
     """
-    probe = [sys.executable, os.path.abspath(__file__), MEMORY_PROBE_FLAG, f"{preset}:{resolution}:{channels}",
+    probe = [sys.executable, os.path.abspath(__file__), MEMORY_PROBE_FLAG, f"{preset}:{layout}:{resolution}:{channels}:{work}",
              "--batch", str(batch), "--threads", str(threads)]
     command = ["/bin/sh", "-c", '"$@"; exit $?', "sh"] + probe
     result = subprocess.run(command, capture_output=True, text=True)
@@ -237,12 +261,12 @@ def measure_memory(preset, resolution, channels, batch, threads):
 # One case, the machine, the report
 
 
-def measure_case(preset, resolution, channels, args):
+def measure_case(preset, layout, resolution, channels, args):
     torch.manual_seed(0)
-    unet = build_unet(preset, resolution, channels)
-    case = {"preset": preset, "resolution": resolution, "channels": channels, "batch": args.batch,
-            "parameters": parameter_count(unet)}
-    label = f"{preset} {resolution}x{resolution}x{channels}"
+    unet = build_unet(preset, resolution, channels, layout)
+    case = {"preset": preset, "layout": layout, "resolution": resolution, "channels": channels,
+            "batch": args.batch, "parameters": parameter_count(unet)}
+    label = f"{preset}/{layout} {resolution}x{resolution}x{channels}"
 
     progress(f"{label}: flops")
     forward_flops, train_flops = measure_flops(unet, args.batch, channels, resolution)
@@ -255,11 +279,13 @@ def measure_case(preset, resolution, channels, args):
         progress(f"{label}: DDIM {DDIM_STEPS} steps")
         ddim = measure_ddim(unet, args.batch, channels, resolution, args.ddim_repeats)
     memory = {"peak_memory_mb": None, "baseline_memory_mb": None}
+    sampling_memory = {"peak_memory_mb": None}
     if not args.skip_memory:
         progress(f"{label}: memory (child process)")
         del unet
         gc.collect()
-        memory = measure_memory(preset, resolution, channels, args.batch, args.threads)
+        memory = measure_memory(preset, layout, resolution, channels, args.batch, args.threads)
+        sampling_memory = measure_memory(preset, layout, resolution, channels, args.batch, args.threads, "sample")
 
     case.update({
         "train_images_per_s": args.batch / step,
@@ -268,6 +294,7 @@ def measure_case(preset, resolution, channels, args):
         "ddim50_images_per_s": None if ddim is None else args.batch / ddim,
         "peak_memory_mb": memory["peak_memory_mb"],
         "baseline_memory_mb": memory["baseline_memory_mb"],
+        "sampling_peak_memory_mb": sampling_memory["peak_memory_mb"],
         "forward_gflop": forward_flops / 1e9,
         "train_step_gflop": train_flops / 1e9,
         "train_gflops_per_s": train_flops / 1e9 / step,
@@ -322,10 +349,11 @@ def format_value(value, digits):
 
 
 def print_table(cases):
-    columns = [("preset", "preset", None), ("case", None, None), ("params", "parameters", 0),
+    columns = [("preset", "preset", None), ("layout", "layout", None), ("case", None, None), ("params", "parameters", 0),
                ("train img/s", "train_images_per_s", 1), ("step s", "train_step_s", 3),
                ("fwd s", "forward_s", 3), ("ddim50 img/s", "ddim50_images_per_s", 2),
                ("peak MB", "peak_memory_mb", 0), ("base MB", "baseline_memory_mb", 0),
+               ("sample peak MB", "sampling_peak_memory_mb", 0),
                ("fwd GFLOP", "forward_gflop", 2), ("train GFLOP", "train_step_gflop", 2),
                ("train GFLOP/s", "train_gflops_per_s", 1), ("fwd GFLOP/s", "forward_gflops_per_s", 1)]
     rows = [[title for title, _, _ in columns]]
@@ -341,7 +369,7 @@ def print_table(cases):
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        print("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
         if index == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -363,6 +391,7 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--presets", default="tiny,small", help="comma-separated: tiny, small")
     parser.add_argument("--cases", default="32x3,28x1", help="comma-separated RESOLUTIONxCHANNELS")
+    parser.add_argument("--layouts", default="preset,heads8", help="comma-separated: preset, heads8")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of training and forward")
     parser.add_argument("--ddim-repeats", type=int, default=2, help="timed 50-step DDIM loops")
@@ -376,6 +405,10 @@ def parse_arguments():
     unknown = [p for p in args.presets if p not in PRESETS]
     if unknown:
         parser.error(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
+    args.layouts = [l.strip() for l in args.layouts.split(",") if l.strip()]
+    unknown = [l for l in args.layouts if l not in LAYOUTS]
+    if unknown:
+        parser.error(f"unknown layout(s) {unknown}; choose from {sorted(LAYOUTS)}")
     try:
         args.cases = parse_cases(args.cases)
     except ValueError:
@@ -395,11 +428,12 @@ def main():
     started = time.perf_counter()
     cases = []
     for preset in args.presets:
-        for resolution, channels in args.cases:
-            cases.append(measure_case(preset, resolution, channels, args))
-            progress(json.dumps(cases[-1]))
-            if args.json:  # after every case, so an interrupted run keeps what it measured
-                write_json(args.json, {"machine": machine, "settings": settings, "cases": cases})
+        for layout in args.layouts:
+            for resolution, channels in args.cases:
+                cases.append(measure_case(preset, layout, resolution, channels, args))
+                progress(json.dumps(cases[-1]))
+                if args.json:  # after every case, so an interrupted run keeps what it measured
+                    write_json(args.json, {"machine": machine, "settings": settings, "cases": cases})
     progress(f"total {time.perf_counter() - started:.0f} s")
 
     print(f"torch {machine['torch']}, diffusers {machine['diffusers']}, {args.threads} threads, "

@@ -3,8 +3,10 @@
 // For the U-Net's typical convolutions (batch 64), times NN's im2col conv2d forward and backward
 // and raw cblas_sgemm on the same lowered GEMM shapes, and prints GFLOP/s and the ratio; then,
 // for the U-Net's 3x3 convolutions, times the Winograd path against the im2col path, the two
-// interleaved in one run. Run in release mode:
-//   swift run -c release conv-benchmark [--repeats N] [--only sgemm|winograd]
+// interleaved in one run; then the fused attention kernel on the U-Net's attention shapes.
+// Run in release mode:
+//   swift run -c release conv-benchmark [--repeats N] [--only sgemm|winograd|attention]
+// (DIFFUSE_SIMD=baseline|avx2|avx512 runs NN's C kernels at a lower instruction-set level.)
 import CBLAS
 import Foundation
 import NN
@@ -73,7 +75,7 @@ func backwardSeconds(_ layer: Conv2d, _ input: Tensor, _ gradOut: Tensor) -> Dou
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-if only != "winograd" {
+if only == nil || only == "sgemm" {
     Conv2dAlgorithm.current = .im2col
     print("\nconv2d (im2col) vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
     print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
@@ -110,7 +112,7 @@ if only != "winograd" {
     }
 }
 
-if only != "sgemm" {
+if only == nil || only == "winograd" {
     // The U-Net's 3x3 convolutions (tiny preset: 32 and 64 channels; small: 64 and 128), and
     // its input convolutions (3 or 1 channels to 32): im2col, Winograd F(2x2, 3x3) and
     // F(4x4, 3x3), interleaved in each round so that they see the same machine.
@@ -146,4 +148,29 @@ if only != "sgemm" {
         }
     }
     Conv2dAlgorithm.current = .automatic
+}
+
+if only == nil || only == "attention" {
+    // Multi-head attention as the U-Net's blocks run it (batch 64): sampling (an untaped pass,
+    // which keeps nothing) and a training pass (forward keeping the log-sum-exp, then backward).
+    // GFLOP/s count the two products per pair, 4 L^2 d flops forward and 8 L^2 d backward.
+    let shapes = [(256, 64, 8), (196, 64, 8), (64, 64, 8), (49, 64, 8), (256, 128, 16), (64, 128, 16), (64, 64, 1)]
+    print("\nattention, batch 64, kernels \(SIMDLevel.native), median of \(repeats)")
+    print("| positions L | channels | heads (d) | sampling ms | GFLOP/s | training fwd + bwd ms | GFLOP/s |")
+    print("|---|---|---|---|---|---|---|")
+    for (length, channels, heads) in shapes {
+        let (q, k, v) = (Tensor.randn([64, length, channels], seed: 4), Tensor.randn([64, length, channels], seed: 5),
+                         Tensor.randn([64, length, channels], seed: 6))
+        let gradOut = Tensor.randn([64, length, channels], seed: 7)
+        let sampling = medianSeconds(repeats) { _ = attention(query: Variable(q), key: Variable(k), value: Variable(v), heads: heads) }
+        let training = medianSeconds(repeats) {
+            let tape = Tape()
+            let query = tape.input(q, requiresGradient: true)
+            let out = attention(query: query, key: tape.input(k, requiresGradient: true), value: tape.input(v, requiresGradient: true), heads: heads)
+            tape.backward(from: out, gradient: gradOut)
+        }
+        let flops = 4 * 64 * Double(length * length * channels)
+        print("| \(length) | \(channels) | \(heads) (\(channels / heads)) | " + String(format: "%.2f | %.0f | %.2f | %.0f |",
+              sampling * 1e3, flops / sampling / 1e9, training * 1e3, 3 * flops / training / 1e9))
+    }
 }

@@ -8,7 +8,7 @@
 // `padded` floats) so that a query row's scores and its output accumulators are whole vectors;
 // the output's d accumulators are summed across lanes once per row.
 
-enum { KEY_VECTORS = 4 };  // a block of keys: four vectors
+enum { KEY_BLOCK = 512 };  // keys a query row meets at a time: their scores fit in L1
 
 /// x (length rows of d floats, `stride` apart) as d rows of `padded` floats, zero beyond length.
 static void transpose_rows(const float *x, long length, long d, long stride, long padded, float *t) {
@@ -21,28 +21,30 @@ static void transpose_rows(const float *x, long length, long d, long stride, lon
 
 /// Forward attention for every query row; `acc` holds d vectors and `qs` d floats. Inlined with
 /// a constant d for the common head sizes, so that the loops over channels unroll into registers.
+/// Each block of keys takes three sweeps over its scores, which wait in `scores` (L1): the
+/// scores and their maximum; p = e^(s - m) and their sum l; acc += p v.
 static inline __attribute__((always_inline)) void attention_forward_rows(
     const float *q, const float *kt, const float *vt, float *out, float *lse, long length, long padded,
     const long d, long stride, float scale, vf *acc, float *qs) {
     const long vectors = padded / DK_WIDTH;
     const vi lastLanes = vfirst(length - (vectors - 1) * DK_WIDTH);
+    float scores[KEY_BLOCK] __attribute__((aligned(64)));
     for (long i = 0; i < length; i++) {
         for (long c = 0; c < d; c++) { qs[c] = q[i * stride + c] * scale; acc[c] = (vf){}; }
         float m = -INFINITY;
         vf l = (vf){};
-        for (long v0 = 0; v0 < vectors; v0 += KEY_VECTORS) {
-            const long count = vectors - v0 < KEY_VECTORS ? vectors - v0 : KEY_VECTORS;
-            // 1. scores s = (scale q) k^T for the block; lanes past the last key to -inf
-            vf s[KEY_VECTORS];
-            for (long t = 0; t < count; t++) {
-                vf sum = (vf){};
-                for (long c = 0; c < d; c++) sum += qs[c] * vload(kt + c * padded + (v0 + t) * DK_WIDTH);
-                s[t] = sum;
+        for (long v0 = 0; v0 < vectors; v0 += KEY_BLOCK / DK_WIDTH) {
+            const long end = vectors - v0 < KEY_BLOCK / DK_WIDTH ? vectors : v0 + KEY_BLOCK / DK_WIDTH;
+            // 1. scores s = (scale q) k^T and their maximum; lanes past the last key to -inf
+            vf blockMax = vsplat(-INFINITY);
+            for (long t = v0; t < end; t++) {
+                vf s = (vf){};
+                for (long c = 0; c < d; c++) s += qs[c] * vload(kt + c * padded + t * DK_WIDTH);
+                if (t == vectors - 1) s = vselect(lastLanes, s, vsplat(-INFINITY));
+                blockMax = vmax(blockMax, s);
+                vstore(scores + (t - v0) * DK_WIDTH, s);
             }
-            if (v0 + count == vectors) s[count - 1] = vselect(lastLanes, s[count - 1], vsplat(-INFINITY));
-            // 2. the running maximum; rescale what was summed under the old one
-            vf blockMax = s[0];
-            for (long t = 1; t < count; t++) blockMax = vmax(blockMax, s[t]);
+            // 2. the running maximum; rescale what earlier blocks summed under the old one
             const float newMax = vmax_lane(blockMax);
             if (newMax > m) {
                 const float rescale = m == -INFINITY ? 0 : expf(m - newMax);
@@ -50,12 +52,18 @@ static inline __attribute__((always_inline)) void attention_forward_rows(
                 l *= rescale;
                 m = newMax;
             }
-            // 3. p = e^(s - m); l += p; acc += p v
-            for (long t = 0; t < count; t++) {
-                vf p = vexp(s[t] - m);
-                if (v0 + t == vectors - 1) p = vkeep(p, lastLanes);
+            // 3. p = e^(s - m) in place of s, l += p; then acc += p v (two loops, so that neither
+            // the exponential's constants nor the accumulators leave the registers)
+            const vf rowMax = vsplat(m);
+            for (long t = v0; t < end; t++) {
+                vf p = vexp(vload(scores + (t - v0) * DK_WIDTH) - rowMax);
+                if (t == vectors - 1) p = vkeep(p, lastLanes);
                 l += p;
-                for (long c = 0; c < d; c++) acc[c] += p * vload(vt + c * padded + (v0 + t) * DK_WIDTH);
+                vstore(scores + (t - v0) * DK_WIDTH, p);
+            }
+            for (long t = v0; t < end; t++) {
+                const vf p = vload(scores + (t - v0) * DK_WIDTH);
+                for (long c = 0; c < d; c++) acc[c] += p * vload(vt + c * padded + t * DK_WIDTH);
             }
         }
         const float total = vsum(l);
@@ -113,11 +121,19 @@ static inline __attribute__((always_inline)) void attention_backward_blocks(
             const vf p = vkeep(vexp(s * scale - lse[i]), lanes);
             const vf ds = p * (dp - delta[i]);
             for (long c = 0; c < d; c++) { dv[c] += p * gi[c]; dk[c] += ds * qi[c]; }
-            float *gq = gradQ + i * stride;
-            for (long t = 0; t < keys; t++) {
-                const float w = ds[t] * scale;
-                const float *kj = k + (j0 + t) * stride;
-                for (long c = 0; c < d; c++) gq[c] += w * kj[c];
+            // dQ's row in up to 64 channels at a time, summed in registers over the block's keys
+            // (adding to memory key by key would chain every add through a store and a load)
+            for (long c0 = 0; c0 < d; c0 += 64) {
+                const long channels = d - c0 < 64 ? d - c0 : 64;
+                float row[64];
+                for (long c = 0; c < channels; c++) row[c] = 0;
+                for (long t = 0; t < keys; t++) {
+                    const float w = ds[t] * scale;
+                    const float *kj = k + (j0 + t) * stride + c0;
+                    for (long c = 0; c < channels; c++) row[c] += w * kj[c];
+                }
+                float *gq = gradQ + i * stride + c0;
+                for (long c = 0; c < channels; c++) gq[c] += row[c];
             }
         }
         for (long c = 0; c < d; c++)
