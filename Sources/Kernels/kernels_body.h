@@ -5,8 +5,11 @@
 #include "vector.h"
 
 #include "attention.h"
+#include "winograd.h"
 
 const dk_kernels DK_TABLE = {
     .attention_forward = attention_forward,
     .attention_backward = attention_backward,
+    .winograd_input_tiles = winograd_input_tiles,
+    .winograd_output_tiles = winograd_output_tiles,
 };

@@ -43,9 +43,12 @@ final class WinogradTests: XCTestCase {
             for bias in [nil, Tensor.randn([cout], seed: seed + 2)] {
                 let expected = conv2dForward(x, weight: weight, bias: bias, stride: 1, padding: 1, algorithm: .im2col)
                 let filter = winogradFilter(weight, forInputGradient: false, tiling: tiling)
-                let actual = winogradConv2d(x, filter: filter, bias: bias, tiling: tiling)
-                assertMatches(actual, expected, tiling, "\(tiling) forward \(x.shape) -> \(cout)")
-                errors.add(actual, expected)
+                // the tile transforms at every instruction-set level this CPU runs
+                for level in SIMDLevel.allCases where level.isSupported {
+                    let actual = winogradConv2d(x, filter: filter, bias: bias, tiling: tiling, level: level)
+                    assertMatches(actual, expected, tiling, "\(tiling) forward \(x.shape) -> \(cout), \(level)")
+                    errors.add(actual, expected)
+                }
             }
         }
         return errors

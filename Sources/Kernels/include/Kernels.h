@@ -15,6 +15,16 @@ typedef enum {
 /// 1 when this CPU and its operating system can run code compiled for `level`.
 int dk_level_supported(dk_level level);
 
+/// The sizes of a Winograd F(m x m, 3x3) convolution (see NN's WinogradGeometry).
+typedef struct {
+    long in_channels, out_channels, height, width;
+    long tiles_down, tiles_across;
+    /// Floats per (point, channel) row of V and M: the chunk's tiles and eight more.
+    long tile_row_length;
+    /// m: 2 or 4.
+    long output_tile;
+} dk_winograd;
+
 /// The kernels of one instruction-set level (call only where `dk_level_supported`).
 typedef struct {
     /// Attention of one (image, head) pair without the length x length matrix (FlashAttention-2's
@@ -30,6 +40,15 @@ typedef struct {
     void (*attention_backward)(const float *q, const float *k, const float *v, const float *out,
                                const float *lse, const float *gradOut, float *gradQ, float *gradK,
                                float *gradV, long length, long d, long stride, float scale, float *scratch);
+    /// Channel `channel`'s transformed input tiles of images firstImage ..< firstImage + images
+    /// into V (P, in_channels, tile_row_length). `paddedRows` holds α rows of
+    /// m (tiles_across + 8) + 2 floats, zero where never written.
+    void (*winograd_input_tiles)(const dk_winograd *g, const float *x, long firstImage, long images,
+                                 long channel, float *paddedRows, float *v);
+    /// Channel `channel`'s products in M (P, out_channels, tile_row_length) as output tiles,
+    /// plus `bias`, into those images of out (N, out_channels, height, width).
+    void (*winograd_output_tiles)(const dk_winograd *g, const float *products, long firstImage, long images,
+                                  long channel, float bias, float *out);
 } dk_kernels;
 
 /// The kernel table of `level`.

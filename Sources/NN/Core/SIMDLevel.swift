@@ -18,7 +18,7 @@ public enum SIMDLevel: Int, CaseIterable, Comparable, Sendable, CustomStringConv
     }()
 
     /// Whether this CPU (and its operating system) can run code of this level.
-    public var isSupported: Bool { dk_level_supported(cLevel) != 0 }
+    public var isSupported: Bool { Self.tables[rawValue] != nil }
 
     public var description: String {
         switch self {
@@ -32,9 +32,14 @@ public enum SIMDLevel: Int, CaseIterable, Comparable, Sendable, CustomStringConv
 
     /// This level's kernel table.
     var kernels: dk_kernels {
-        precondition(isSupported, "the \(self) kernels do not run on this CPU")
-        return dk_kernels_for(cLevel).pointee
+        guard let table = Self.tables[rawValue] else { preconditionFailure("the \(self) kernels do not run on this CPU") }
+        return table
     }
 
-    private var cLevel: dk_level { dk_level(rawValue: UInt32(rawValue)) }
+    /// The kernel table of each level, nil where the CPU cannot run it; asked once, since CPUID
+    /// is slow (in a virtual machine it traps to the hypervisor).
+    private static let tables: [dk_kernels?] = allCases.map { level in
+        let cLevel = dk_level(rawValue: UInt32(level.rawValue))
+        return dk_level_supported(cLevel) != 0 ? dk_kernels_for(cLevel).pointee : nil
+    }
 }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// 3x3, stride-1, padding-1 convolution by Winograd's minimal filtering F(m x m, 3x3) (Lavin &
 /// Gray 2016; transforms in WinogradTransforms.swift).
 ///
@@ -50,6 +52,13 @@ struct WinogradGeometry {
 
     func images(ofChunk chunk: Int) -> Range<Int> {
         chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
+    }
+
+    /// The sizes as the C tile transforms take them.
+    var kernelGeometry: dk_winograd {
+        dk_winograd(in_channels: inChannels, out_channels: outChannels, height: height, width: width,
+                    tiles_down: tilesDown, tiles_across: tilesAcross, tile_row_length: tileRowLength,
+                    output_tile: outputTile)
     }
 }
 
@@ -105,7 +114,7 @@ func winogradFilter<Tiling: WinogradTiling>(_ weight: Tensor, forInputGradient: 
 /// The convolution of x (N, Cin, H, W) with the transformed filter (P, Cout, Cin) from
 /// `winogradFilter`, plus `bias` (Cout) if given: returns out (N, Cout, H, W).
 func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: Tensor?,
-                                            tiling: Tiling.Type) -> Tensor {
+                                            tiling: Tiling.Type, level: SIMDLevel = .native) -> Tensor {
     let outChannels = filter.shape[1]
     let g = WinogradGeometry(input: x.shape, outChannels: outChannels, tiling: tiling)
     precondition(filter.shape == [g.points, outChannels, g.inChannels],
@@ -122,7 +131,7 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
             let images = g.images(ofChunk: chunk)
             let tiles = images.count * g.tilesPerImage
             for c in 0..<g.inChannels {
-                transformInputTiles(px, g, images: images, channel: c, paddedRows: prows, into: pv, tiling: tiling)
+                transformInputTiles(px, g, images: images, channel: c, paddedRows: prows, into: pv, level: level)
             }
             for point in 0..<g.points {
                 sgemm(m: outChannels, n: tiles, k: g.inChannels,
@@ -131,8 +140,7 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
                       c: pm + point * outChannels * g.tileRowLength, ldc: g.tileRowLength)
             }
             for c in 0..<outChannels {
-                transformOutputTiles(pm, g, images: images, channel: c, bias: pbias?[c] ?? 0,
-                                     into: po, tiling: tiling)
+                transformOutputTiles(pm, g, images: images, channel: c, bias: pbias?[c] ?? 0, into: po, level: level)
             }
         }
         withExtendedLifetime((v, m, paddedRows)) {}
@@ -143,48 +151,17 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
 /// Writes channel `channel`'s transformed input tiles of images `images` into V (P, Cin,
 /// tileRowLength), at the chunk-relative tile index slot * tilesPerImage + tile: the α x α tile
 /// of output tile (i, j) is the input's rows m i - 1 ..< m i - 1 + α and the same columns, zero
-/// outside the image. Eight tiles at a time: their α input rows are read from `paddedRows` (α
-/// zero-padded copies of the tile row's input rows, `paddedRowLength` floats each), deinterleaved
-/// and transformed along the rows (B^T on the right), then along the columns (B^T on the left),
-/// in a small stack buffer; V is written once. Channels must be written in increasing order
-/// (a block's lanes past its tile row overwrite tiles, or the next channel's row, written later).
-func transformInputTiles<Tiling: WinogradTiling>(_ x: UnsafePointer<Float>, _ g: WinogradGeometry,
-                                                 images: Range<Int>, channel: Int,
-                                                 paddedRows: UnsafeMutablePointer<Float>,
-                                                 into v: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
-    let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
-    let rowLength = paddedRowLength(g), pointStride = g.inChannels * g.tileRowLength
-    let base = v + channel * g.tileRowLength
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * alpha * 8) { buffer in
-        // rows[s α + l]: row s of the eight tiles after B^T along it
-        let rows = buffer.baseAddress!
-        for (slot, image) in images.enumerated() {
-            let plane = x + (image * g.inChannels + channel) * g.height * g.width
-            for i in 0..<g.tilesDown {
-                for s in 0..<alpha {
-                    let y = m * i + s - 1, padded = paddedRows + s * rowLength + 1
-                    if y >= 0 && y < g.height {
-                        padded.update(from: plane + y * g.width, count: g.width)
-                    } else {
-                        padded.update(repeating: 0, count: g.width)
-                    }
-                }
-                let tileRow = base + slot * g.tilesPerImage + i * across
-                for first in stride(from: 0, to: across, by: 8) {
-                    for s in 0..<alpha {
-                        let row = VectorRows(rows + s * alpha * 8, step: 8)
-                        Tiling.gatherTiles(paddedRows + s * rowLength + m * first, row)
-                        Tiling.transformInput(row, row)
-                    }
-                    // column l of the block is rows[l], rows[α + l], ...; point (s, l) of V is s α + l
-                    for l in 0..<alpha {
-                        Tiling.transformInput(VectorRows(rows + l * 8, step: alpha * 8),
-                                              VectorRows(tileRow + first + l * pointStride, step: alpha * pointStride))
-                    }
-                }
-            }
-        }
-    }
+/// outside the image. Eight tiles at a time (Sources/Kernels/winograd.h): their α input rows are
+/// read from `paddedRows` (α zero-padded copies of the tile row's input rows, `paddedRowLength`
+/// floats each), deinterleaved and transformed along the rows (B^T on the right), then along the
+/// columns (B^T on the left) in registers; V is written once. Channels must be written in
+/// increasing order (a block's lanes past its tile row overwrite tiles, or the next channel's
+/// row, written later).
+func transformInputTiles(_ x: UnsafePointer<Float>, _ g: WinogradGeometry, images: Range<Int>, channel: Int,
+                         paddedRows: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>,
+                         level: SIMDLevel = .native) {
+    var geometry = g.kernelGeometry
+    level.kernels.winograd_input_tiles(&geometry, x, images.lowerBound, images.count, channel, paddedRows, v)
 }
 
 /// The length of each padded row `transformInputTiles` reads: room for the row, one zero on each
@@ -193,41 +170,11 @@ func paddedRowLength(_ g: WinogradGeometry) -> Int { g.outputTile * (g.tilesAcro
 
 /// Turns channel `channel`'s products in M (P, Cout, tileRowLength) into output tiles and writes
 /// them with `bias` added into the images `images` of out (N, Cout, H, W), dropping the parts of
-/// tiles beyond the border. Eight tiles at a time: A^T along the tiles' columns, then their rows,
-/// in a small stack buffer; then the rows of the eight tiles are stored side by side.
-func transformOutputTiles<Tiling: WinogradTiling>(_ products: UnsafeMutablePointer<Float>, _ g: WinogradGeometry,
-                                                  images: Range<Int>, channel: Int, bias: Float,
-                                                  into out: UnsafeMutablePointer<Float>, tiling: Tiling.Type) {
-    let (m, alpha, across) = (g.outputTile, g.inputTile, g.tilesAcross)
-    let pointStride = g.outChannels * g.tileRowLength
-    let base = products + channel * g.tileRowLength
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (m * alpha + m * m) * 8) { buffer in
-        // columns[r α + l]: after A^T over s; outputs[r m + q]: the tiles' output (r, q)
-        let columns = buffer.baseAddress!, outputs = columns + m * alpha * 8
-        for (slot, image) in images.enumerated() {
-            let plane = out + (image * g.outChannels + channel) * g.height * g.width
-            for i in 0..<g.tilesDown {
-                let tileRow = base + slot * g.tilesPerImage + i * across
-                for first in stride(from: 0, to: across, by: 8) {
-                    for l in 0..<alpha {
-                        Tiling.transformOutput(VectorRows(tileRow + first + l * pointStride, step: alpha * pointStride),
-                                               VectorRows(columns + l * 8, step: alpha * 8))
-                    }
-                    for r in 0..<m {
-                        Tiling.transformOutput(VectorRows(columns + r * alpha * 8, step: 8), VectorRows(outputs + r * m * 8, step: 8))
-                    }
-                    // output column m (first + j) + q of row r is outputs[r m + q] lane j
-                    let lanes = min(8, across - first), x0 = m * first, inside = g.width - x0
-                    for r in 0..<min(m, g.height - m * i) {
-                        let destination = plane + (m * i + r) * g.width + x0, source = outputs + r * m * 8
-                        for j in 0..<lanes {
-                            for q in 0..<m where m &* j &+ q < inside {
-                                destination[m &* j &+ q] = source[q &* 8 &+ j] + bias
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+/// tiles beyond the border. Eight tiles at a time (Sources/Kernels/winograd.h): A^T along the
+/// tiles' columns, then their rows, in registers; then the rows of the eight tiles are stored
+/// side by side.
+func transformOutputTiles(_ products: UnsafePointer<Float>, _ g: WinogradGeometry, images: Range<Int>, channel: Int,
+                          bias: Float, into out: UnsafeMutablePointer<Float>, level: SIMDLevel = .native) {
+    var geometry = g.kernelGeometry
+    level.kernels.winograd_output_tiles(&geometry, products, images.lowerBound, images.count, channel, bias, out)
 }

@@ -1,6 +1,8 @@
 /// The one-dimensional transforms of Winograd's minimal filtering F(m, 3) (Lavin & Gray, "Fast
-/// Algorithms for Convolutional Neural Networks", 2016), and a loop that applies one of them
-/// elementwise along whole arrays, eight positions at a time.
+/// Algorithms for Convolutional Neural Networks", 2016) that the weights and the gradients use,
+/// and a loop that applies one of them elementwise along whole arrays, eight positions at a time.
+/// The forward pass's input and output transforms (B^T, A^T) are in C, compiled for the CPU it
+/// runs on: Sources/Kernels/winograd.h.
 ///
 /// A 2-D tile F(m x m, 3x3) nests the 1-D transform along both tile axes: an α x α input tile d
 /// (α = m + 2) becomes V = B^T d B, a 3x3 filter g becomes U = G g G^T (α x α), and the m x m
@@ -29,12 +31,8 @@ struct VectorRows {
 protocol WinogradTiling {
     /// m, the side of an output tile; input tiles are m + 2 on a side.
     static var outputSize: Int { get }
-    /// B^T: α input values to α transformed values. Reads all of d before writing out.
-    static func transformInput(_ d: VectorRows, _ out: VectorRows)
     /// G: the 3 taps of a filter row or column to α values.
     static func transformFilter(_ g: VectorRows, _ out: VectorRows)
-    /// A^T: α products to the m outputs. Reads all of p before writing out.
-    static func transformOutput(_ p: VectorRows, _ out: VectorRows)
     /// A: m output-gradient values to α. Reads all of y before writing out.
     static func transformGradient(_ y: VectorRows, _ out: VectorRows)
     /// G^T: α summed products to the 3 taps' gradients.
@@ -55,15 +53,6 @@ enum WinogradF2: WinogradTiling {
     static var outputSize: Int { 2 }
 
     @inline(__always)
-    static func transformInput(_ d: VectorRows, _ out: VectorRows) {
-        let (d0, d1, d2, d3) = (d[0], d[1], d[2], d[3])
-        out[0] = d0 - d2
-        out[1] = d1 + d2
-        out[2] = d2 - d1
-        out[3] = d1 - d3
-    }
-
-    @inline(__always)
     static func transformFilter(_ g: VectorRows, _ out: VectorRows) {
         let (g0, g1, g2) = (g[0], g[1], g[2])
         let outer = g0 + g2
@@ -71,13 +60,6 @@ enum WinogradF2: WinogradTiling {
         out[1] = 0.5 * (outer + g1)
         out[2] = 0.5 * (outer - g1)
         out[3] = g2
-    }
-
-    @inline(__always)
-    static func transformOutput(_ p: VectorRows, _ out: VectorRows) {
-        let (p0, p1, p2, p3) = (p[0], p[1], p[2], p[3])
-        out[0] = p0 + p1 + p2
-        out[1] = p1 - p2 - p3
     }
 
     @inline(__always)
@@ -115,19 +97,6 @@ enum WinogradF4: WinogradTiling {
     static var outputSize: Int { 4 }
 
     @inline(__always)
-    static func transformInput(_ d: VectorRows, _ out: VectorRows) {
-        let (d0, d1, d2, d3, d4, d5) = (d[0], d[1], d[2], d[3], d[4], d[5])
-        let a = d4 - 4 * d2, b = d3 - 4 * d1
-        let c = d4 - d2, e = 2 * (d3 - d1)
-        out[0] = 4 * d0 - 5 * d2 + d4
-        out[1] = a + b
-        out[2] = a - b
-        out[3] = c + e
-        out[4] = c - e
-        out[5] = 4 * d1 - 5 * d3 + d5
-    }
-
-    @inline(__always)
     static func transformFilter(_ g: VectorRows, _ out: VectorRows) {
         let (g0, g1, g2) = (g[0], g[1], g[2])
         let outer = g0 + g2, quarter = g0 * 0.25 + g2
@@ -137,17 +106,6 @@ enum WinogradF4: WinogradTiling {
         out[3] = (1.0 / 6) * (quarter + 0.5 * g1)
         out[4] = (1.0 / 6) * (quarter - 0.5 * g1)
         out[5] = g2
-    }
-
-    @inline(__always)
-    static func transformOutput(_ p: VectorRows, _ out: VectorRows) {
-        let (p0, p1, p2, p3, p4, p5) = (p[0], p[1], p[2], p[3], p[4], p[5])
-        let sum12 = p1 + p2, difference12 = p1 - p2
-        let sum34 = p3 + p4, difference34 = p3 - p4
-        out[0] = p0 + sum12 + sum34
-        out[1] = difference12 + 2 * difference34
-        out[2] = sum12 + 4 * sum34
-        out[3] = difference12 + 8 * difference34 + p5
     }
 
     @inline(__always)

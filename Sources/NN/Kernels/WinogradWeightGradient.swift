@@ -38,7 +38,7 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
             let images = g.images(ofChunk: chunk)
             let tiles = images.count * g.tilesPerImage
             for c in 0..<g.inChannels {
-                transformInputTiles(px, g, images: images, channel: c, paddedRows: pInputRows, into: pv, tiling: tiling)
+                transformInputTiles(px, g, images: images, channel: c, paddedRows: pInputRows, into: pv)
             }
             for c in 0..<outChannels {
                 transformGradientTiles(pgy, g, images: images, channel: c, paddedRow: pGradientRow, into: py,
