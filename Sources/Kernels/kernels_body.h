@@ -6,10 +6,18 @@
 
 #include "attention.h"
 #include "winograd.h"
+#include "group_norm.h"
+#include "softmax.h"
 
 const dk_kernels DK_TABLE = {
     .attention_forward = attention_forward,
     .attention_backward = attention_backward,
     .winograd_input_tiles = winograd_input_tiles,
     .winograd_output_tiles = winograd_output_tiles,
+    .group_norm_forward = group_norm_forward,
+    .group_norm_backward = group_norm_backward,
+    .silu_forward = silu_forward,
+    .silu_backward = silu_backward,
+    .exp = exp_floats,
+    .softmax_rows = softmax_rows,
 };

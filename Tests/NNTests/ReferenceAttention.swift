@@ -1,3 +1,4 @@
+import Foundation
 @testable import NN
 
 /// The attention kernel NN used before the fused one, kept as the tests' reference: each
@@ -23,7 +24,7 @@ func referenceAttentionForward(q: Tensor, k: Tensor, v: Tensor, heads: Int) -> (
             let p = pp + pair * length * length
             sgemm(transB: true, m: length, n: length, k: d, alpha: scale, a: pq + offset, lda: channels,
                   b: pk + offset, ldb: channels, c: p, ldc: length)
-            softmaxRows(p, p, rows: length, width: length)
+            softmaxInPlace(p, rows: length, width: length)
             sgemm(m: length, n: d, k: length, a: p, lda: length, b: pv + offset, ldb: channels,
                   c: po + offset, ldc: channels)
         }
@@ -64,4 +65,16 @@ func referenceAttentionBackward(q: Tensor, k: Tensor, v: Tensor, probabilities: 
         withExtendedLifetime(gradScores) {}
     }
     return (gq, gk, gv)
+}
+
+/// Row softmax in place, as plainly as it can be written.
+private func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    for r in 0..<rows {
+        let row = p + r * width
+        var largest = -Float.infinity
+        for i in 0..<width { largest = max(largest, row[i]) }
+        var total: Float = 0
+        for i in 0..<width { row[i] = expf(row[i] - largest); total += row[i] }
+        for i in 0..<width { row[i] /= total }
+    }
 }

@@ -49,6 +49,27 @@ typedef struct {
     /// plus `bias`, into those images of out (N, out_channels, height, width).
     void (*winograd_output_tiles)(const dk_winograd *g, const float *products, long firstImage, long images,
                                   long channel, float bias, float *out);
+    /// Group norm over (image, group) pairs first ..< first + count of x (N, groups *
+    /// channelsPerGroup, pixels): each pair's mean and 1/sqrt(biased variance + eps), and
+    /// out = x̂ weight + bias, or its SiLU when `silu` is not 0.
+    void (*group_norm_forward)(const float *x, const float *weight, const float *bias, float *out, float *mean,
+                               float *rstd, long first, long count, long groups, long channelsPerGroup,
+                               long pixels, float eps, int silu);
+    /// Backward group norm over those pairs: gradX, and per (image, channel) the sums of dy x̂
+    /// and dy at rowSums[2 (n C + c)] and [2 (n C + c) + 1]. With `siluBias` (not NULL when the
+    /// forward was fused with the SiLU), gradOut is the SiLU's output gradient and `dy` (like x)
+    /// receives the gradient at the norm's output.
+    void (*group_norm_backward)(const float *x, const float *weight, const float *gradOut, const float *mean,
+                                const float *rstd, const float *siluBias, float *dy, float *gradX,
+                                double *rowSums, long first, long count, long groups, long channelsPerGroup,
+                                long pixels);
+    /// out = x sigmoid(x), and its backward gradX = gradOut silu'(x), for n floats.
+    void (*silu_forward)(const float *x, float *out, long n);
+    void (*silu_backward)(const float *x, const float *gradOut, float *gradX, long n);
+    /// out = e^x for n floats, within 2 ulp of expf on -87.3 ... 88.7 and saturating beyond.
+    void (*exp)(const float *x, float *out, long n);
+    /// The softmax of each of `rows` rows of `width` floats; `in` and `out` may be the same.
+    void (*softmax_rows)(const float *in, float *out, long rows, long width);
 } dk_kernels;
 
 /// The kernel table of `level`.

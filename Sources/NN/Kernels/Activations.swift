@@ -1,61 +1,33 @@
 import Foundation
+import Kernels
 
-/// SiLU, x * sigmoid(x), elementwise.
-func siluForward(_ x: Tensor) -> Tensor {
+/// SiLU, x * sigmoid(x), elementwise (C: Sources/Kernels/group_norm.h).
+func siluForward(_ x: Tensor, level: SIMDLevel = .native) -> Tensor {
     var out = Tensor(uninitializedShape: x.shape)
-    let px = x.pointer, po = out.mutablePointer()
-    parallelChunks(x.count) { range in
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let v = load8(px + i)
-            store8(v * sigmoid(v), po + i)
-            i += 8
-        }
-        for j in i..<range.upperBound { po[j] = px[j] * sigmoid(px[j]) }
-    }
+    let px = x.pointer, po = out.mutablePointer(), forward = level.kernels.silu_forward!
+    parallelChunks(x.count) { range in forward(px + range.lowerBound, po + range.lowerBound, range.count) }
     return out
 }
 
 /// d silu / dx = s (1 + x (1 - s)) with s = sigmoid(x).
-func siluBackward(_ x: Tensor, gradOut: Tensor) -> Tensor {
+func siluBackward(_ x: Tensor, gradOut: Tensor, level: SIMDLevel = .native) -> Tensor {
     var gx = Tensor(uninitializedShape: x.shape)
-    let px = x.pointer, pg = gradOut.pointer, po = gx.mutablePointer()
+    let px = x.pointer, pg = gradOut.pointer, po = gx.mutablePointer(), backward = level.kernels.silu_backward!
     parallelChunks(x.count) { range in
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let v = load8(px + i), s = sigmoid(v)
-            store8(load8(pg + i) * s * (1 + v * (1 - s)), po + i)
-            i += 8
-        }
-        for j in i..<range.upperBound {
-            let s = sigmoid(px[j])
-            po[j] = pg[j] * s * (1 + px[j] * (1 - s))
-        }
+        backward(px + range.lowerBound, pg + range.lowerBound, po + range.lowerBound, range.count)
     }
     return gx
 }
 
 /// Softmax over the last dimension of x (rows of length shape.last).
-func softmaxForward(_ x: Tensor) -> Tensor {
-    let width = x.shape.last ?? 1
+func softmaxForward(_ x: Tensor, level: SIMDLevel = .native) -> Tensor {
+    let width = x.shape.last ?? 1, rows = x.count / max(width, 1)
     var out = Tensor(uninitializedShape: x.shape)
-    softmaxRows(x.pointer, out.mutablePointer(), rows: x.count / max(width, 1), width: width)
-    return out
-}
-
-/// Row-wise softmax of a (rows, width) matrix; `input` and `output` may be the same buffer.
-func softmaxRows(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    let px = x.pointer, po = out.mutablePointer(), softmax = level.kernels.softmax_rows!
     parallelChunks(rows, grain: max(1, 8192 / max(width, 1))) { range in
-        for r in range {
-            let src = input + r * width, dst = output + r * width
-            var largest = -Float.infinity
-            for i in 0..<width { largest = max(largest, src[i]) }
-            var total: Float = 0
-            for i in 0..<width { let e = Foundation.exp(src[i] - largest); dst[i] = e; total += e }
-            let inverse = 1 / total
-            for i in 0..<width { dst[i] *= inverse }
-        }
+        softmax(px + range.lowerBound * width, po + range.lowerBound * width, range.count, width)
     }
+    return out
 }
 
 /// Softmax backward from its output y: dx = y (dy - sum(dy y)) per row; in place allowed.
