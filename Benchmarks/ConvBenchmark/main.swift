@@ -1,7 +1,7 @@
 // Convolution speed against the SGEMM it is lowered to, and Winograd against im2col.
 //
 // For the U-Net's typical convolutions (batch 64), times NN's im2col conv2d forward and backward
-// and raw cblas_sgemm on the same lowered GEMM shapes, and prints GFLOP/s and the ratio; then,
+// and raw cblas_sgemm on the same lowered GEMM shapes (one per image), and prints GFLOP/s and the ratio; then,
 // for the U-Net's 3x3 convolutions, times the Winograd path against the im2col path, the two
 // interleaved in one run; then the fused attention kernel on the U-Net's attention shapes.
 // Run in release mode:
@@ -18,10 +18,9 @@ struct ConvCase {
     var label: String { "\(size)x\(size)x\(channels)->\(channels) \(kernel)x\(kernel)" }
     var patch: Int { channels * kernel * kernel }
     var pixels: Int { size * size }
-    /// Images per GEMM, as conv2d chunks them: about 1024 output columns.
-    var imagesPerChunk: Int { max(1, min(batch, 1024 / pixels)) }
-    var columns: Int { imagesPerChunk * pixels }
-    var chunks: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
+    /// One GEMM per image, as conv2d runs them (a GEMM never spans two images).
+    var columns: Int { pixels }
+    var chunks: Int { batch }
     /// Multiply-adds of one forward pass, counted as 2 flops each.
     var forwardFlops: Double { 2 * Double(batch * channels * pixels * patch) }
 }

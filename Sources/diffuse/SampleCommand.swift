@@ -9,7 +9,9 @@ struct Sample: ParsableCommand {
         abstract: "Generate synthetic images with a trained model.",
         discussion: """
             Writes OUT/000000.png, 000001.png, ... Image i depends only on (--seed, i): \
-            --count 8 gives the first 8 images of --count 16, whatever the batch size. A \
+            --count 8 gives the first 8 images of --count 16, bit for bit, whatever the \
+            batch size (on the same machine and instruction set: another CPU may round \
+            differently in the last bits). A \
             class-conditional model cycles through its classes (image i has class i mod K) \
             unless --class is given.
             """

@@ -1,13 +1,16 @@
 /// 2-D convolution (cross-correlation, as PyTorch's conv2d), lowered to SGEMM.
 ///
 /// Shapes: x (N, Cin, H, W), weight (Cout, Cin, KH, KW), bias (Cout), out (N, Cout, Ho, Wo) with
-/// Ho = (H + 2 padding - KH) / stride + 1. Images are processed in chunks: a chunk's patches
-/// become a column matrix cols (Cin KH KW, images Ho Wo), and its output is
-/// weight (Cout, Cin KH KW) x cols. Small feature maps put several images in one GEMM so that it
-/// stays wide enough to run near BLAS's peak; the chunks are shared out among the cores, each
-/// core running im2col and a single-threaded GEMM on its own chunks. 3x3, stride-1, padding-1
-/// convolutions go by Winograd's algorithm instead where it is faster (`Conv2dAlgorithm`,
-/// Winograd.swift, WinogradWeightGradient.swift).
+/// Ho = (H + 2 padding - KH) / stride + 1. Each image's patches become a column matrix cols
+/// (Cin KH KW, Ho Wo), and its output is weight (Cout, Cin KH KW) x cols. The images are shared
+/// out among the cores, each core running im2col and a single-threaded GEMM on its own.
+///
+/// One GEMM never spans two images, so that an image's output does not depend on the batch it
+/// came in (OpenBLAS's result for a column changes with the GEMM's width): `diffuse sample` gives
+/// the same image for any batch size. Putting several small images in one GEMM measured no
+/// faster (Benchmarks/README.md). 3x3, stride-1, padding-1 convolutions go by Winograd's
+/// algorithm instead where it is faster (`Conv2dAlgorithm`, Winograd.swift,
+/// WinogradWeightGradient.swift).
 struct Conv2dGeometry {
     let batch, inChannels, height, width: Int
     let outChannels, kernelHeight, kernelWidth: Int
@@ -34,19 +37,6 @@ struct Conv2dGeometry {
     /// A 1x1, stride-1, unpadded convolution reads an image as its own column matrix.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
-    /// Images per GEMM: enough for about 1024 output columns, but few enough that every core
-    /// gets a chunk.
-    var imagesPerChunk: Int {
-        let perCore = (batch + coreCount - 1) / coreCount
-        return max(1, min(perCore, 1024 / max(outPixels, 1)))
-    }
-
-    var chunkCount: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
-
-    func images(ofChunk chunk: Int) -> Range<Int> {
-        chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
-    }
-
     /// Whether this is a 3x3, stride-1, padding-1 convolution, the kind Winograd's algorithm does.
     var isWinogradShape: Bool { kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 }
 
@@ -57,9 +47,6 @@ struct Conv2dGeometry {
         return Conv2dGeometry(input: [batch, outChannels, height, width],
                               weight: [inChannels, outChannels, 3, 3], stride: 1, padding: 1)
     }
-
-    /// Whether the GEMM reads the input directly (one pointwise image per chunk, no im2col).
-    var readsInputDirectly: Bool { isPointwise && imagesPerChunk == 1 }
 
     /// Row `row` of the column matrix: its input channel and kernel offset, and the output
     /// columns ow whose input column ow * stride - padding + kj lies inside the image.
@@ -126,29 +113,10 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: Conv2dGeometry, images: Range<Int
     }
 }
 
-/// Copies between a chunk's NCHW planes, (images, C, P), and the GEMM layout (C, images * P).
-/// `toGemm` gathers into the GEMM layout; otherwise scatters back, adding `bias[c]` if given.
-func transposeChunk(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                    images: Int, channels: Int, pixels: Int, toGemm: Bool,
-                    bias: UnsafePointer<Float>? = nil) {
-    for c in 0..<channels {
-        let add = bias?[c] ?? 0
-        for image in 0..<images {
-            let nchw = (image * channels + c) * pixels
-            let gemm = (c * images + image) * pixels
-            if toGemm {
-                (dst + gemm).update(from: src + nchw, count: pixels)
-            } else {
-                for p in 0..<pixels { dst[nchw + p] = src[gemm + p] + add }
-            }
-        }
-    }
-}
-
 /// How conv2d computes the convolutions Winograd's algorithm can do (3x3, stride 1, padding 1).
 public enum Conv2dAlgorithm: Sendable {
-    /// Winograd F(4x4, 3x3) where it measured faster than im2col (see `winogradTileSize`),
-    /// im2col elsewhere.
+    /// Winograd where it measured faster than im2col, F(4x4, 3x3) on maps of 16 tiles or more
+    /// and F(2x2, 3x3) on smaller ones (see `winogradTileSize`), im2col elsewhere.
     case automatic
     /// im2col + SGEMM for every convolution.
     case im2col
@@ -168,7 +136,11 @@ public enum Conv2dAlgorithm: Sendable {
         switch self {
         // With fewer input channels the transforms cost more than the GEMMs save (the U-Net's
         // first convolution, from 1 or 3 channels, runs 2-3 times faster by im2col).
-        case .automatic: return g.inChannels >= 8 ? 4 : nil
+        // F(4x4) needs 2.25 multiplications per output against F(2x2)'s 4, but a map of fewer
+        // than 16 4x4 tiles (8x8 and below) makes each image's GEMMs too narrow to run well.
+        case .automatic:
+            guard g.inChannels >= 8 else { return nil }
+            return (g.outHeight + 3) / 4 * ((g.outWidth + 3) / 4) < 16 ? 2 : 4
         case .im2col: return nil
         case .winograd2x2: return 2
         case .winograd4x4: return 4
@@ -185,35 +157,24 @@ func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padd
     }
     var out = Tensor(uninitializedShape: g.outputShape)
     let px = x.pointer, pw = weight.pointer, pbias = bias?.pointer, po = out.mutablePointer()
-    let chunkColumns = g.imagesPerChunk * g.outPixels
-    parallelChunks(g.chunkCount, grain: 1) { chunks in
-        var cols = g.readsInputDirectly ? nil : Tensor(uninitializedShape: [g.patchSize * chunkColumns])
-        var product = g.imagesPerChunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunkColumns]) : nil
-        let pcols = cols?.mutablePointer(), pproduct = product?.mutablePointer()
-        for chunk in chunks {
-            let images = g.images(ofChunk: chunk)
-            let columns = images.count * g.outPixels
-            var b = px + images.lowerBound * g.inChannels * g.inPixels
+    parallelChunks(g.batch, grain: 1) { images in
+        var cols = g.isPointwise ? nil : Tensor(uninitializedShape: [g.patchSize * g.outPixels])
+        let pcols = cols?.mutablePointer()
+        for image in images {
+            var b = px + image * g.inChannels * g.inPixels
             if let pcols {
-                im2col(px, g, images: images, into: pcols)
+                im2col(px, g, images: image..<image + 1, into: pcols)
                 b = UnsafePointer(pcols)
             }
-            let outChunk = po + images.lowerBound * g.outChannels * g.outPixels
-            if let pproduct {
-                sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
-                      b: b, ldb: columns, c: pproduct, ldc: columns)
-                transposeChunk(pproduct, outChunk, images: images.count, channels: g.outChannels,
-                               pixels: g.outPixels, toGemm: false, bias: pbias)
-            } else {
-                // One image: the GEMM writes the output planes in place, over the bias.
-                for c in 0..<g.outChannels {
-                    (outChunk + c * columns).update(repeating: pbias?[c] ?? 0, count: columns)
-                }
-                sgemm(m: g.outChannels, n: columns, k: g.patchSize, a: pw, lda: g.patchSize,
-                      b: b, ldb: columns, beta: 1, c: outChunk, ldc: columns)
+            // The GEMM writes the output planes in place, over the bias.
+            let planes = po + image * g.outChannels * g.outPixels
+            for c in 0..<g.outChannels {
+                (planes + c * g.outPixels).update(repeating: pbias?[c] ?? 0, count: g.outPixels)
             }
+            sgemm(m: g.outChannels, n: g.outPixels, k: g.patchSize, a: pw, lda: g.patchSize,
+                  b: b, ldb: g.outPixels, beta: 1, c: planes, ldc: g.outPixels)
         }
-        withExtendedLifetime((cols, product)) {}
+        withExtendedLifetime(cols) {}
     }
     return out
 }
@@ -238,31 +199,23 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
     }
     var gx = needInputGradient && inputTileSize == nil ? Tensor.zeros(x.shape) : nil
     let px = x.pointer, pw = weight.pointer, pgo = gradOut.pointer, pgx = gx?.mutablePointer()
-    let chunkColumns = g.imagesPerChunk * g.outPixels
-    // Each worker sums its chunks' weight and bias gradients into its own slice of `partials`;
+    let columns = g.outPixels
+    // Each worker sums its images' weight and bias gradients into its own slice of `partials`;
     // the slices are added up afterwards, in worker order, so the result does not depend on timing.
     let sliceSize = weight.count + g.outChannels
-    let workers = workerCount(g.chunkCount, grain: 1)
+    let workers = workerCount(g.batch, grain: 1)
     var partials = Tensor.zeros([workers, sliceSize])
     let ppartials = partials.mutablePointer()
-    parallelWorkers(g.chunkCount) { worker, chunks in
-        var cols = g.readsInputDirectly ? nil : Tensor(uninitializedShape: [g.patchSize * chunkColumns])
-        var gathered = g.imagesPerChunk > 1 ? Tensor(uninitializedShape: [g.outChannels * chunkColumns]) : nil
-        let pcols = cols?.mutablePointer(), pgathered = gathered?.mutablePointer()
+    parallelWorkers(g.batch) { worker, images in
+        var cols = g.isPointwise ? nil : Tensor(uninitializedShape: [g.patchSize * columns])
+        let pcols = cols?.mutablePointer()
         let pgw = ppartials + worker * sliceSize, pgb = pgw + weight.count
-        for chunk in chunks {
-            let images = g.images(ofChunk: chunk)
-            let columns = images.count * g.outPixels
-            // The chunk's output gradient as a (Cout, columns) matrix.
-            var gy = pgo + images.lowerBound * g.outChannels * g.outPixels
-            if let pgathered {
-                transposeChunk(gy, pgathered, images: images.count, channels: g.outChannels,
-                               pixels: g.outPixels, toGemm: true)
-                gy = UnsafePointer(pgathered)
-            }
-            var patches = px + images.lowerBound * g.inChannels * g.inPixels
+        for image in images {
+            // The image's output gradient as a (Cout, columns) matrix.
+            let gy = pgo + image * g.outChannels * columns
+            var patches = px + image * g.inChannels * g.inPixels
             if let pcols {
-                im2col(px, g, images: images, into: pcols)
+                im2col(px, g, images: image..<image + 1, into: pcols)
                 patches = UnsafePointer(pcols)
             }
             // dW += gy (Cout x columns) cols^T (columns x patch); db += row sums of gy.
@@ -279,13 +232,13 @@ func conv2dBackward(_ x: Tensor, weight: Tensor, gradOut: Tensor, stride: Int, p
             if let pcols {
                 sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
                       b: gy, ldb: columns, c: pcols, ldc: columns)
-                col2im(pcols, g, images: images, into: pgx)
+                col2im(pcols, g, images: image..<image + 1, into: pgx)
             } else {
                 sgemm(transA: true, m: g.patchSize, n: columns, k: g.outChannels, a: pw, lda: g.patchSize,
-                      b: gy, ldb: columns, c: pgx + images.lowerBound * g.inChannels * g.inPixels, ldc: columns)
+                      b: gy, ldb: columns, c: pgx + image * g.inChannels * g.inPixels, ldc: columns)
             }
         }
-        withExtendedLifetime((cols, gathered)) {}
+        withExtendedLifetime(cols) {}
     }
     var gw = Tensor(uninitializedShape: weight.shape), gb = Tensor(uninitializedShape: [g.outChannels])
     let pgw = gw.mutablePointer(), pgb = gb.mutablePointer()

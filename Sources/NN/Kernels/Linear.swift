@@ -31,8 +31,18 @@ func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     if let bias {
         for r in 0..<rows { (po + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
     }
-    parallelSgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
-          b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: po, ldc: outFeatures)
+    // One GEMM per sample (the rows of x[i] for x of rank 3 or more, a single row otherwise), so
+    // that a sample's output does not depend on its batch (see Conv2d.swift).
+    let rowsPerSample = max(1, x.rank >= 3 && x.shape[0] > 0 ? rows / x.shape[0] : 1)
+    let px = x.pointer, pw = weight.pointer
+    let samplesPerCore = max(1, 65_536 / max(rowsPerSample * outFeatures * inFeatures, 1))
+    parallelChunks(rows / rowsPerSample, grain: samplesPerCore) { samples in
+        for sample in samples {
+            let first = sample * rowsPerSample
+            sgemm(transB: true, m: rowsPerSample, n: outFeatures, k: inFeatures, a: px + first * inFeatures, lda: inFeatures,
+                  b: pw, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: po + first * outFeatures, ldc: outFeatures)
+        }
+    }
     return out
 }
 

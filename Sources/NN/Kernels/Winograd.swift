@@ -8,12 +8,13 @@ import Kernels
 /// an α x α input tile (α = m + 2) of the zero-padded input. With P = α² transform points:
 ///
 /// - the filter becomes U (P, Cout, Cin): U[ξ] = (G g G^T)[ξ] for each channel pair;
-/// - a chunk of images becomes V (P, Cin, tiles): V[ξ] = (B^T d B)[ξ] for each channel and tile;
+/// - an image becomes V (P, Cin, tiles): V[ξ] = (B^T d B)[ξ] for each channel and tile;
 /// - one SGEMM per point gives M[ξ] (Cout, tiles) = U[ξ] (Cout, Cin) x V[ξ] (Cin, tiles);
 /// - each output tile is A^T M A (m x m), plus the bias.
 ///
-/// As in conv2dForward, images are processed in chunks shared out among the cores, each core
-/// transforming its own chunks and running single-threaded GEMMs on them.
+/// As in conv2dForward, the images are shared out among the cores, each core transforming its
+/// own and running single-threaded GEMMs on them, one image at a time: a GEMM never spans two
+/// images, so an image's output does not depend on its batch (see Conv2d.swift).
 struct WinogradGeometry {
     let batch, inChannels, outChannels, height, width: Int
     /// m and α.
@@ -31,28 +32,10 @@ struct WinogradGeometry {
     var tilesAcross: Int { (width + outputTile - 1) / outputTile }
     var tilesPerImage: Int { tilesDown * tilesAcross }
 
-    /// Images per chunk: enough for about `targetTiles` GEMM columns, but few enough that every
-    /// core gets a chunk.
-    var imagesPerChunk: Int {
-        let perCore = (batch + coreCount - 1) / coreCount
-        return max(1, min(perCore, WinogradGeometry.targetTiles / tilesPerImage))
-    }
-
-    /// GEMM columns per chunk aimed at: wide enough for BLAS, small enough that a chunk's
-    /// transformed input and products stay near the core's cache.
-    static let targetTiles = 256
-
-    var chunkTiles: Int { imagesPerChunk * tilesPerImage }
-
-    /// Floats per (point, channel) row of V, M and Y: the chunk's tiles and eight more, so that
+    /// Floats per (point, channel) row of V, M and Y: the image's tiles and eight more, so that
     /// a block of eight tiles is read and written whole even where it runs past the last tile
     /// (the extra lanes land on tiles written later, or in the padding).
-    var tileRowLength: Int { chunkTiles + 8 }
-    var chunkCount: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
-
-    func images(ofChunk chunk: Int) -> Range<Int> {
-        chunk * imagesPerChunk ..< min((chunk + 1) * imagesPerChunk, batch)
-    }
+    var tileRowLength: Int { tilesPerImage + 8 }
 
     /// The sizes as the C tile transforms take them.
     var kernelGeometry: dk_winograd {
@@ -121,15 +104,14 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
                  "winograd: filter \(filter.shape) does not match input \(x.shape)")
     var out = Tensor(uninitializedShape: [g.batch, outChannels, g.height, g.width])
     let px = x.pointer, pu = filter.pointer, pbias = bias?.pointer, po = out.mutablePointer()
-    parallelChunks(g.chunkCount, grain: 1) { chunks in
+    parallelChunks(g.batch, grain: 1) { batchImages in
         // V (P, Cin, tileRowLength) and M (P, Cout, tileRowLength).
         var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.tileRowLength])
         var m = Tensor(uninitializedShape: [g.points * outChannels * g.tileRowLength])
         var paddedRows = Tensor.zeros([g.inputTile * paddedRowLength(g)])
         let pv = v.mutablePointer(), pm = m.mutablePointer(), prows = paddedRows.mutablePointer()
-        for chunk in chunks {
-            let images = g.images(ofChunk: chunk)
-            let tiles = images.count * g.tilesPerImage
+        for image in batchImages {
+            let images = image..<image + 1, tiles = g.tilesPerImage
             for c in 0..<g.inChannels {
                 transformInputTiles(px, g, images: images, channel: c, paddedRows: prows, into: pv, level: level)
             }
@@ -149,7 +131,8 @@ func winogradConv2d<Tiling: WinogradTiling>(_ x: Tensor, filter: Tensor, bias: T
 }
 
 /// Writes channel `channel`'s transformed input tiles of images `images` into V (P, Cin,
-/// tileRowLength), at the chunk-relative tile index slot * tilesPerImage + tile: the α x α tile
+/// tileRowLength), at the tile index slot * tilesPerImage + tile (slot: the image's place in
+/// `images`; the convolutions pass one image at a time): the α x α tile
 /// of output tile (i, j) is the input's rows m i - 1 ..< m i - 1 + α and the same columns, zero
 /// outside the image. Eight tiles at a time (Sources/Kernels/winograd.h): their α input rows are
 /// read from `paddedRows` (α zero-padded copies of the tile row's input rows, `paddedRowLength`

@@ -2,10 +2,10 @@
 /// F(3x3, m x m), the transpose of the forward F(m x m, 3x3) (Winograd.swift, same tiles).
 ///
 /// Shapes: x (N, Cin, H, W), gradOut (N, Cout, H, W); returns weight (Cout, Cin, 3, 3) and bias
-/// (Cout). For each chunk of images, the input tiles become V (P, Cin, tiles) = B^T d B as in
+/// (Cout). For each image, the input tiles become V (P, Cin, tiles) = B^T d B as in
 /// the forward pass and the output-gradient tiles become Y (P, Cout, tiles) = A dy A^T; one
 /// SGEMM per point accumulates S[ξ] (Cout, Cin) += Y[ξ] V[ξ]^T, and at the end each kernel's
-/// gradient is G^T S G. Each core sums its chunks into its own S; the sums are added up in
+/// gradient is G^T S G. Each core sums its images into its own S; the sums are added up in
 /// worker order, so the result does not depend on timing.
 func winogradWeightGradient(_ x: Tensor, gradOut: Tensor, tileSize: Int) -> (weight: Tensor, bias: Tensor) {
     switch tileSize {
@@ -24,19 +24,18 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
                  "winograd: gradient \(gradOut.shape) does not match input \(x.shape)")
     let pairs = outChannels * g.inChannels
     let sliceSize = g.points * pairs + outChannels
-    let workers = workerCount(g.chunkCount, grain: 1)
+    let workers = workerCount(g.batch, grain: 1)
     var partials = Tensor.zeros([workers, sliceSize])
     let px = x.pointer, pgy = gradOut.pointer, ppartials = partials.mutablePointer()
-    parallelWorkers(g.chunkCount) { worker, chunks in
+    parallelWorkers(g.batch) { worker, batchImages in
         var v = Tensor(uninitializedShape: [g.points * g.inChannels * g.tileRowLength])
         var y = Tensor(uninitializedShape: [g.points * outChannels * g.tileRowLength])
         var inputRows = Tensor.zeros([g.inputTile * paddedRowLength(g)]), gradientRow = Tensor.zeros([paddedRowLength(g)])
         let pv = v.mutablePointer(), py = y.mutablePointer()
         let pInputRows = inputRows.mutablePointer(), pGradientRow = gradientRow.mutablePointer()
         let sums = ppartials + worker * sliceSize, biasSums = sums + g.points * pairs
-        for chunk in chunks {
-            let images = g.images(ofChunk: chunk)
-            let tiles = images.count * g.tilesPerImage
+        for image in batchImages {
+            let images = image..<image + 1, tiles = g.tilesPerImage
             for c in 0..<g.inChannels {
                 transformInputTiles(px, g, images: images, channel: c, paddedRows: pInputRows, into: pv)
             }
@@ -44,10 +43,8 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
                 transformGradientTiles(pgy, g, images: images, channel: c, paddedRow: pGradientRow, into: py,
                                        tiling: tiling)
                 var total: Float = 0
-                for image in images {
-                    let plane = pgy + (image * outChannels + c) * g.height * g.width
-                    for i in 0..<g.height * g.width { total += plane[i] }
-                }
+                let plane = pgy + (image * outChannels + c) * g.height * g.width
+                for i in 0..<g.height * g.width { total += plane[i] }
                 biasSums[c] += total
             }
             for point in 0..<g.points {
@@ -90,7 +87,7 @@ func winogradWeightGradient<Tiling: WinogradTiling>(_ x: Tensor, gradOut: Tensor
 /// Writes channel `channel`'s transformed output-gradient tiles of images `images` into Y (P,
 /// Cout, tileRowLength): tile (i, j) is gradOut's rows m i ..< m i + m and the same columns, zero
 /// beyond the border; A is applied along its rows (from a copy of each row in `paddedRow`,
-/// deinterleaved eight tiles at a time), then along its columns, across all the chunk's tiles.
+/// deinterleaved eight tiles at a time), then along its columns, across all the images' tiles.
 func transformGradientTiles<Tiling: WinogradTiling>(_ gradOut: UnsafePointer<Float>, _ g: WinogradGeometry,
                                                     images: Range<Int>, channel: Int,
                                                     paddedRow: UnsafeMutablePointer<Float>,
