@@ -44,9 +44,10 @@ static inline __attribute__((always_inline)) void attention_forward_rows(
                 blockMax = vmax(blockMax, s);
                 vstore(scores + (t - v0) * DK_WIDTH, s);
             }
-            // 2. the running maximum; rescale what earlier blocks summed under the old one
+            // 2. the running maximum; rescale what earlier blocks summed under the old one (the
+            // first block always sets it, so that a NaN score reaches the output)
             const float newMax = vmax_lane(blockMax);
-            if (newMax > m) {
+            if (newMax > m || m == -INFINITY) {
                 const float rescale = m == -INFINITY ? 0 : expf(m - newMax);
                 for (long c = 0; c < d; c++) acc[c] *= rescale;
                 l *= rescale;
