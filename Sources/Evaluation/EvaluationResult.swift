@@ -21,12 +21,20 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     /// With training images: the fraction of fake images that copy one (Gu et al. ratio test).
     public var memorizationRate: Double?
     public var nTrain: Int?
+    /// The same metrics between two disjoint sets of real images of the generated set's size:
+    /// what chance alone gives in this feature space at this size.
+    public var floor: FeatureFloor?
+    /// Pixel statistics of the two image sets (image folders only; not from .npy features).
+    public var pixels: PixelComparison?
+    /// What a reader must not miss (printed after "Warning: "): the pixel statistics beyond
+    /// their real-vs-real floor.
+    public var warnings: [String]?
 
     enum CodingKeys: String, CodingKey {
         case features, nReal = "n_real", nFake = "n_fake", fid, kid, kidStd = "kid_std", precision, recall, density, coverage
         case inceptionScore = "inception_score", inceptionScoreStd = "inception_score_std"
         case classHistogram = "class_histogram", classEntropy = "class_entropy"
-        case memorizationRate = "memorization_rate", nTrain = "n_train"
+        case memorizationRate = "memorization_rate", nTrain = "n_train", floor, pixels, warnings
     }
 
     public init(features: String, nReal: Int, nFake: Int, fid: Double, kid: Double, kidStd: Double,
@@ -36,22 +44,44 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         (self.precision, self.recall, self.density, self.coverage) = (precision, recall, density, coverage)
     }
 
-    /// The report as a Markdown table.
+    /// The report as Markdown: the metrics beside their real-vs-real floor, the pixel
+    /// statistics and the warnings.
     public func markdown(title: String) -> String {
-        func row(_ name: String, _ value: Double?, _ format: String = "%.4f") -> String {
-            value.map { "| \(name) | \(String(format: format, $0)) |\n" } ?? ""
+        func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "" }
+        func row(_ name: String, _ value: Double?, _ floorValue: Double? = nil, _ format: String = "%.4f") -> String {
+            value.map { "| \(name) | \(String(format: format, $0)) | \(number(floorValue, format)) |\n" } ?? ""
         }
         var text = "# \(title)\n\nFeatures: \(features). Real images: \(nReal); generated images: \(nFake)"
         text += nTrain.map { "; training images: \($0)" } ?? ""
-        text += ".\n\n| metric | value |\n|---|---|\n"
-        text += row("FID", fid) + row("KID", kid, "%.5f") + row("KID std", kidStd, "%.5f")
-        text += row("precision", precision) + row("recall", recall) + row("density", density) + row("coverage", coverage)
+        text += ".\n\n"
+        text += (warnings ?? []).map { "**Warning:** \($0)\n\n" }.joined()
+        text += "| metric | value | real vs real\(floor.map { " (\($0.images) vs \($0.images))" } ?? "") |\n|---|---|---|\n"
+        text += row("FID", fid, floor?.fid) + row("KID", kid, floor?.kid, "%.5f") + row("KID std", kidStd, nil, "%.5f")
+        text += row("precision", precision, floor?.precision) + row("recall", recall, floor?.recall)
+        text += row("density", density, floor?.density) + row("coverage", coverage, floor?.coverage)
         text += row("inception score", inceptionScore) + row("inception score std", inceptionScoreStd)
         text += row("class entropy (nats)", classEntropy) + row("memorization rate", memorizationRate)
+        if let floor {
+            text += "\nReal vs real: two disjoint random sets of \(floor.images) real images, measured the same way; "
+            text += "a generated set cannot be told from real data in these features when it scores near this.\n"
+        }
+        if let pixels { text += "\n" + pixels.markdown() }
         if let classHistogram {
             text += "\nGenerated images per predicted class:\n\n| class | images |\n|---|---|\n"
             for name in classHistogram.keys.sorted() { text += "| \(name) | \(classHistogram[name]!) |\n" }
         }
         return text
     }
+}
+
+/// The metrics of two disjoint random sets of real images, `images` each: the floor of a
+/// feature space at that sample size.
+public struct FeatureFloor: Codable, Equatable, Sendable {
+    public var images: Int
+    public var fid: Double
+    public var kid: Double
+    public var precision: Double
+    public var recall: Double
+    public var density: Double
+    public var coverage: Double
 }

@@ -23,7 +23,7 @@ public enum Evaluator {
     }
 
     /// Features of `count` images taken `batchSize` at a time from `batch` (indices -> (n, C, H, W)).
-    private static func features(count: Int, extractor: FeatureExtractor, batchSize: Int, progress: (Int) -> Void,
+    static func features(count: Int, extractor: FeatureExtractor, batchSize: Int = 250, progress: (Int) -> Void = { _ in },
                                  batch: (Range<Int>) -> Tensor) -> (features: Tensor, probabilities: Tensor?) {
         var features: [Float] = [], probabilities: [Float] = []
         var featureDimension = 0, classes = 0
@@ -58,6 +58,28 @@ public enum Evaluator {
                                 density: manifold.density, coverage: manifold.coverage)
     }
 
+    /// The metrics between two disjoint random sets of min(`size`, N / 2) real feature rows
+    /// (seeded): the floor a generated set of `size` images is read against. Nil when those
+    /// sets would hold under 6 rows (density and coverage look at 5 neighbours within a set).
+    public static func floor(real: FeatureMatrix, size: Int, seed: UInt64 = 0) throws -> FeatureFloor? {
+        let images = min(size, real.count / 2)
+        guard images >= 6 else { return nil }
+        let order = seededPermutation(real.count, seed: seed)
+        let a = real.rows(Array(order[0..<images])), b = real.rows(Array(order[images..<(2 * images)]))
+        let m = try compare(real: a, fake: b, extractor: "", seed: seed)
+        return FeatureFloor(images: images, fid: m.fid, kid: m.kid, precision: m.precision, recall: m.recall,
+                            density: m.density, coverage: m.coverage)
+    }
+
+    /// Adds the pixel statistics of `fake` against `real` (and their floor) to a result, with
+    /// their warnings.
+    public static func addPixelStatistics(to result: inout EvaluationResult, real: PixelSummary, fake: PixelSet,
+                                          floor: PixelFloor?) {
+        let pixels = PixelComparison(real: real, generated: PixelSummary(fake), floor: floor)
+        result.pixels = pixels
+        result.warnings = (result.warnings ?? []) + pixels.warnings
+    }
+
     /// Adds the scores of a classifier extractor's class probabilities for the generated images
     /// (Inception-Score-style score, predicted-class histogram); nothing for other extractors.
     public static func addClassScores(to result: inout EvaluationResult, probabilities: Tensor?,
@@ -74,11 +96,7 @@ public enum Evaluator {
     /// fair sample, and image folders list their images class by class.
     public static func inceptionScore(_ probabilities: Tensor, seed: UInt64 = 0) throws -> (mean: Double, std: Double) {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
-        var order = Array(0..<n)
-        let generator = Philox(seed: seed)
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            order.swapAt(i, Int((UInt64(generator.block(UInt64(i))[0]) * UInt64(i + 1)) >> 32))
-        }
+        let order = seededPermutation(n, seed: seed)
         let values = probabilities.scalars
         let shuffled = order.flatMap { row in values[(row * k)..<((row + 1) * k)].map(Double.init) }
         return try InceptionScore.compute(probabilities: FeatureMatrix(count: n, dimension: k, values: shuffled))

@@ -24,8 +24,8 @@ public struct ImageDataset: Sendable {
     /// How many source images had each size ("28x28") and each kind ("8-bit gray").
     public let sourceSizes: [String: Int]
     public let sourceKinds: [String: Int]
-    /// Preprocessed pixels, image after image, each channels x resolution x resolution.
-    let pixels: [UInt8]
+    /// Preprocessed pixels, image after image, each channels x resolution x resolution (CHW).
+    public let pixels: [UInt8]
 
     public var count: Int { paths.count }
     var imageSize: Int { channels * resolution * resolution }
@@ -62,7 +62,7 @@ public struct ImageDataset: Sendable {
         for (file, result) in zip(files, results) {
             switch result! {
             case .success(let (image, info)):
-                pixels += planes(of: image)
+                pixels += image.planes
                 paths.append(file.url.path)
                 if let label = file.label { labels.append(label) }
                 sizes["\(info.width)x\(info.height)", default: 0] += 1
@@ -89,15 +89,6 @@ public struct ImageDataset: Sendable {
         } catch {
             return .failure(FileFormatError(path: url.path, reason: "\(error)"))
         }
-    }
-
-    /// HWC pixels as CHW planes.
-    private static func planes(of image: Image) -> [UInt8] {
-        if image.channels == 1 { return image.pixels }
-        let area = image.width * image.height
-        var out = [UInt8](repeating: 0, count: image.pixels.count)
-        for p in 0..<area { for c in 0..<image.channels { out[c * area + p] = image.pixels[p * image.channels + c] } }
-        return out
     }
 
     /// The images at `indices` as a (count, C, H, W) batch in [-1, 1]; an image whose `flips`

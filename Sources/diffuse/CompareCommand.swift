@@ -92,6 +92,8 @@ struct Compare: ParsableCommand {
         let realSet = try ImageDataset.load(folder: URL(fileURLWithPath: real), resolution: extractor.resolution,
                                             channels: extractor.channels)
         let realFeatures = try FeatureMatrix(featureOptions.realFeatures(of: realSet, extractor: extractor))
+        let realPixels = PixelSet(realSet)
+        let pixelReference = RealPixels(summary: PixelSummary(realPixels), floor: PixelFloor(real: realPixels, size: count, seed: seed))
 
         let gridFolder = outFolder.appendingPathComponent("grids")
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
@@ -110,18 +112,21 @@ struct Compare: ParsableCommand {
             model: model, real: real, features: extractor.name, nReal: realSet.count, count: count, seed: seed,
             batchSize: batchSize, date: ISO8601DateFormatter().string(from: Date()),
             cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows)
+        report.floor = try Evaluator.floor(real: realFeatures, size: count, seed: seed)
         var grids: [String: [UInt8]] = [:]
         for (index, pipeline) in pipelines.enumerated() {
             var row = report.rows[index]
             let overall = totalWork > 0 ? 100 * Double(workDone) / Double(totalWork) : 100
             print(String(format: "[%d/%d] %@ (%.0f%% of all model evaluations done)", index + 1, rows.count, row.label, overall))
             do {
-                let grid = try measure(&row, pipeline: pipeline, labels: labels, realFeatures: realFeatures, extractor: extractor)
+                let grid = try measure(&row, pipeline: pipeline, labels: labels, realFeatures: realFeatures,
+                                       realPixels: pixelReference, extractor: extractor)
                 let gridName = "grids/\(row.sampler)-\(row.steps).png"
                 let png = try PNG.encode(grid)
                 try writeAtomically(png, to: outFolder.appendingPathComponent(gridName))
                 (row.grid, grids[row.label]) = (gridName, png)
                 print(Self.summary(row))
+                for warning in row.metrics?.warnings ?? [] { print("Warning: \(row.label): \(warning)") }
             } catch {
                 row.error = "\(error)"
                 print("\(row.label) failed: \(error)")
@@ -133,9 +138,15 @@ struct Compare: ParsableCommand {
         print("Reports: \(reportPath) (also report.md, report.csv, report.json)")
     }
 
+    /// The real images' pixel statistics and their real-vs-real floor at --count images.
+    private struct RealPixels {
+        let summary: PixelSummary
+        let floor: PixelFloor?
+    }
+
     /// Samples the row's images, times them and measures them; returns the row's grid.
     private func measure(_ row: inout ComparisonRow, pipeline: SamplingPipeline, labels: [Int]?,
-                         realFeatures: FeatureMatrix, extractor: FeatureExtractor) throws -> Image {
+                         realFeatures: FeatureMatrix, realPixels: RealPixels, extractor: FeatureExtractor) throws -> Image {
         let evaluations = try pipeline.evaluations(steps: row.steps)
         row.nfe = evaluations
         let progress = Progress(total: count * evaluations, unit: "img")
@@ -151,6 +162,7 @@ struct Compare: ParsableCommand {
         let (features, probabilities) = Evaluator.features(of: images, extractor: extractor)
         var metrics = try Evaluator.compare(real: realFeatures, fake: FeatureMatrix(features), extractor: extractor.name, seed: seed)
         try Evaluator.addClassScores(to: &metrics, probabilities: probabilities, extractor: extractor, seed: seed)
+        Evaluator.addPixelStatistics(to: &metrics, real: realPixels.summary, fake: PixelSet(images), floor: realPixels.floor)
         row.metrics = metrics
         // Cycling classes line up in columns, one class each.
         let shown = Array(images.prefix(gridCount))

@@ -33,10 +33,26 @@ struct Evaluate: ParsableCommand {
     var json: String?
     @Option(help: "Write the report as Markdown here.")
     var markdown: String?
-    @Option(help: "Seed of KID's random subsets.")
+    @Option(help: "Seed of KID's random subsets (and of --calibrate's sets and disturbances).")
     var seed: UInt64 = 0
+    @Flag(help: "Measure the feature extractor instead of generated images: --real against itself disturbed by noise, blur, black rectangles, salt-and-pepper, a lifted black level and another class's images, each at 4 levels, beside the real-vs-real floor.")
+    var calibrate = false
+    @Option(help: "With --calibrate: images in each of the two real sets.")
+    var count: Int = 1000
+    @Option(help: "With --calibrate: the class left out of both sets and mixed in (default: the first class).")
+    var otherClass: String?
+    @Option(help: "With --calibrate: write the chart (SVG) here.")
+    var chart: String?
 
     func validate() throws {
+        if calibrate {
+            guard real != nil, fake == nil, realFeatures == nil, fakeFeatures == nil, train == nil else {
+                throw ValidationError("--calibrate takes --real (a folder of real images) and no generated images or features")
+            }
+            guard count >= 2 else { throw ValidationError("--count must be at least 2") }
+            return
+        }
+        if otherClass != nil || chart != nil { throw ValidationError("--other-class and --chart go with --calibrate") }
         let usesFolders = real != nil || fake != nil
         let usesFeatures = realFeatures != nil || fakeFeatures != nil
         guard usesFolders != usesFeatures else {
@@ -50,16 +66,19 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        if calibrate { return try runCalibration(real: real!) }
         var result: EvaluationResult
         if let realFeatures, let fakeFeatures {
             let realMatrix = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: realFeatures)))
             let fakeMatrix = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: fakeFeatures)))
             result = try Evaluator.compare(real: realMatrix, fake: fakeMatrix,
                                            extractor: "features from \(realFeatures) and \(fakeFeatures)", seed: seed)
+            result.floor = try Evaluator.floor(real: realMatrix, size: fakeMatrix.count, seed: seed)
         } else {
             result = try evaluateFolders(real: real!, fake: fake!)
         }
         print(result.markdown(title: "Evaluation"))
+        for warning in result.warnings ?? [] { print("Warning: \(warning)") }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -68,6 +87,29 @@ struct Evaluate: ParsableCommand {
         if let markdown {
             try writeAtomically(Array(result.markdown(title: "Evaluation: \(fake ?? fakeFeatures!)").utf8), to: URL(fileURLWithPath: markdown))
         }
+    }
+
+    /// The disturbance ladder of the extractor on the real folder.
+    private func runCalibration(real: String) throws {
+        let listing = try ImageFolder.scan(URL(fileURLWithPath: real))
+        guard let first = listing.files.first else { throw CommandError("\(real): no PNG images found") }
+        let info = try PNG.info(of: first.url)
+        let extractor = try featureOptions.extractor(realClasses: listing.classNames, size: info.width,
+                                                     channels: info.colorType.hasPrefix("gray") ? 1 : 3)
+        print("Features: \(extractor.name)")
+        let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: real), resolution: extractor.resolution, channels: extractor.channels)
+        let report = try Calibration.run(dataset, extractor: extractor, size: count, otherClass: otherClass, seed: seed) { label in
+            print("  \(label)")
+        }
+        print(report.markdown())
+        for verdict in report.verdicts { print("Warning: \(verdict)") }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(report), to: URL(fileURLWithPath: json))
+        }
+        if let markdown { try writeAtomically(Array(report.markdown().utf8), to: URL(fileURLWithPath: markdown)) }
+        if let chart { try writeAtomically(Array(report.chart().svg().utf8), to: URL(fileURLWithPath: chart)) }
     }
 
     private func evaluateFolders(real: String, fake: String) throws -> EvaluationResult {
@@ -84,8 +126,12 @@ struct Evaluate: ParsableCommand {
         let (fakeFeatures, probabilities) = Evaluator.features(of: fakeSet, extractor: extractor) { progress.update($0, "generated features") }
         progress.finish()
 
-        var result = try Evaluator.compare(real: FeatureMatrix(realFeatures), fake: FeatureMatrix(fakeFeatures),
-                                           extractor: extractor.name, seed: seed)
+        let realMatrix = FeatureMatrix(realFeatures)
+        var result = try Evaluator.compare(real: realMatrix, fake: FeatureMatrix(fakeFeatures), extractor: extractor.name, seed: seed)
+        result.floor = try Evaluator.floor(real: realMatrix, size: fakeSet.count, seed: seed)
+        let realPixels = PixelSet(realSet)
+        Evaluator.addPixelStatistics(to: &result, real: PixelSummary(realPixels), fake: PixelSet(fakeSet),
+                                     floor: PixelFloor(real: realPixels, size: fakeSet.count, seed: seed))
         try Evaluator.addClassScores(to: &result, probabilities: probabilities, extractor: extractor, seed: seed)
         if let train {
             let report = try MemorizationCheck.run(fake: fake, train: train, size: fakeInfo.width, channels: extractor.channels,

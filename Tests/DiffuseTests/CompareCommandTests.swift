@@ -99,6 +99,9 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(row.recall, evaluated.recall)
         XCTAssertEqual(row.density, evaluated.density, accuracy: 1e-12)
         XCTAssertEqual(row.coverage, evaluated.coverage)
+        XCTAssertNotNil(row.pixels)
+        XCTAssertEqual(row.pixels, evaluated.pixels, "the same pixel statistics and floor")
+        XCTAssertEqual(row.warnings, evaluated.warnings)
     }
 
     func testSchedulerListErrors() {

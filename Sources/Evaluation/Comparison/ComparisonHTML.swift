@@ -15,10 +15,17 @@ extension ComparisonReport {
         }
     }
 
-    /// FID against model evaluations, one line per sampler family.
+    /// FID against model evaluations, one line per sampler family, on a log scale so that one
+    /// failed setting (FID 28 beside 0.3) does not flatten the others; the real-vs-real floor
+    /// as a level line.
     public func fidChart() -> LineChart {
-        LineChart(title: "FID against model evaluations (lower is better)", xLabel: "model evaluations (NFE, log scale)",
-                  yLabel: "FID", series: series { $0.metrics?.fid }, logX: true)
+        var lines = series { $0.metrics?.fid }
+        let nfes = lines.flatMap { $0.points.map(\.x) }
+        if let floor, let first = nfes.min(), let last = nfes.max() {
+            lines.append(LineChart.Series(name: "real vs real", points: [(first, floor.fid), (last, floor.fid)]))
+        }
+        return LineChart(title: "FID against model evaluations (lower is better)", xLabel: "model evaluations (NFE, log scale)",
+                         yLabel: "FID (log scale)", series: lines, logX: true, logY: true)
     }
 
     /// Sampling time against model evaluations, one line per sampler family.
@@ -39,6 +46,7 @@ extension ComparisonReport {
             table { border-collapse: collapse; margin: 16px 0; font-size: 14px; }
             th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
             th { background: #f3f3f3; } td.text { text-align: left; } tr.failed td { color: #b00; }
+            tr.floor td { background: #f7f7e8; } p.warning { color: #b00; max-width: 300px; font-size: 13px; }
             .charts { display: flex; flex-wrap: wrap; gap: 16px; }
             .grids { display: flex; flex-wrap: wrap; gap: 24px; }
             figure { margin: 0; } figcaption { font-weight: bold; margin-bottom: 4px; }
@@ -51,6 +59,9 @@ extension ComparisonReport {
             """
         for line in settingsLines() { page += "<li>\(xmlEscaped(line).replacingBackticks())</li>\n" }
         page += "</ul>\n<table>\n<tr>" + Self.columns.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+        if let floor = floorCells() {
+            page += "<tr class=\"floor\">" + floor.map { "<td>\(xmlEscaped($0))</td>" }.joined() + "</tr>\n"
+        }
         for row in rows {
             let cells = cells(row).enumerated().map { index, text in
                 let isText = index == 0 || index == Self.columns.count - 1
@@ -67,6 +78,7 @@ extension ComparisonReport {
             } else {
                 page += "<p>\(xmlEscaped(row.error ?? "no grid"))</p>"
             }
+            for warning in row.metrics?.warnings ?? [] { page += "<p class=\"warning\">Warning: \(xmlEscaped(warning))</p>" }
             page += "</figure>\n"
         }
         return page + "</div>\n</body></html>\n"

@@ -18,9 +18,12 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
     public var date: String
     public var cores: Int
     public var rows: [ComparisonRow]
+    /// The metrics of two disjoint sets of `count` real images (fewer when the real folder holds
+    /// under twice `count`): the floor of the feature space at this size.
+    public var floor: FeatureFloor?
 
     enum CodingKeys: String, CodingKey {
-        case command, model, real, features, nReal = "n_real", count, seed, batchSize = "batch_size", date, cores, rows
+        case command, model, real, features, nReal = "n_real", count, seed, batchSize = "batch_size", date, cores, rows, floor
     }
 
     public init(command: String, model: String, real: String, features: String, nReal: Int, count: Int,
@@ -66,7 +69,7 @@ extension ComparisonReport {
 
     /// The columns of the CSV and of the tables, in order.
     static let columns = ["sampler", "steps", "nfe", "seconds", "images_per_second", "fid", "kid", "kid_std",
-                          "precision", "recall", "density", "coverage", "error"]
+                          "precision", "recall", "density", "coverage", "zeros", "pixel_tv", "pixel_w1", "warnings", "error"]
 
     /// A row's cells, formatted for the tables; empty where the row has no value.
     func cells(_ row: ComparisonRow) -> [String] {
@@ -75,7 +78,20 @@ extension ComparisonReport {
         return [row.sampler, String(row.steps), row.nfe.map(String.init) ?? "", number(row.seconds, "%.2f"),
                 number(row.imagesPerSecond, "%.2f"), number(m?.fid, "%.3f"), number(m?.kid, "%.5f"),
                 number(m?.kidStd, "%.5f"), number(m?.precision, "%.4f"), number(m?.recall, "%.4f"),
-                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), row.error ?? ""]
+                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), number(m?.pixels?.generated.zeros, "%.4f"),
+                number(m?.pixels?.difference.totalVariation, "%.4f"), number(m?.pixels?.difference.wasserstein1, "%.2f"),
+                m?.warnings.map { String($0.count) } ?? "", row.error ?? ""]
+    }
+
+    /// The real-vs-real line of the tables, in the columns of a row: what the metrics give for
+    /// two sets of real images (its "zeros" is the real images' fraction of 0 values).
+    func floorCells() -> [String]? {
+        guard let f = floor else { return nil }
+        let zeros = rows.lazy.compactMap { $0.metrics?.pixels?.real.zeros }.first
+        return ["real vs real", "", "", "", "", String(format: "%.3f", f.fid), String(format: "%.5f", f.kid), "",
+                String(format: "%.4f", f.precision), String(format: "%.4f", f.recall), String(format: "%.4f", f.density),
+                String(format: "%.4f", f.coverage), zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
+                "floor: two sets of \(f.images) real images"]
     }
 
     /// One line per row under a header line (RFC 4180 quoting).
@@ -95,11 +111,17 @@ extension ComparisonReport {
         var text = "# Sampler comparison\n\n" + settingsLines().map { "- \($0)\n" }.joined()
         text += "\n| " + Self.columns.joined(separator: " | ") + " |\n"
         text += "|" + String(repeating: "---|", count: Self.columns.count) + "\n"
-        for row in rows { text += "| " + cells(row).map(cell).joined(separator: " | ") + " |\n" }
+        for cells in (floorCells().map { [$0] } ?? []) + rows.map(cells) {
+            text += "| " + cells.map(cell).joined(separator: " | ") + " |\n"
+        }
+        text += "\nzeros: the fraction of generated pixel values that are 0; pixel_tv, pixel_w1: total variation and "
+        text += "Wasserstein-1 distance (levels) between the generated and real pixel histograms; warnings: pixel "
+        text += "statistics beyond what two real sets of the same size differ by (listed under each row).\n"
         for row in rows {
             text += "\n## \(row.label)\n\n"
             if let grid = row.grid { text += "![\(row.label)](\(grid))\n" }
             if let error = row.error { text += "Failed: \(cell(error))\n" }
+            for warning in row.metrics?.warnings ?? [] { text += "\n**Warning:** \(cell(warning))\n" }
         }
         return text
     }
