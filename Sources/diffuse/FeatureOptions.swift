@@ -7,12 +7,34 @@ import NN
 /// How `evaluate` and `compare` turn images into features, and the real images' features
 /// through the cache.
 struct FeatureOptions: ParsableArguments {
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case auto, evaluator, random, pixels }
+    /// What --features names.
+    enum Kind: Equatable, ExpressibleByArgument {
+        case auto, evaluator, random, pixels
+        /// pytorch-fid's FID Inception with the weights in this safetensors file.
+        case inception(String)
 
-    @Option(help: "The feature extractor: auto, evaluator, random or pixels.")
+        init?(argument: String) {
+            switch argument {
+            case "auto": self = .auto
+            case "evaluator": self = .evaluator
+            case "random": self = .random
+            case "pixels": self = .pixels
+            default:
+                guard argument.hasPrefix("inception:"), argument.count > "inception:".count else { return nil }
+                self = .inception(String(argument.dropFirst("inception:".count)))
+            }
+        }
+
+        var defaultValueDescription: String { "auto" }
+    }
+
+    @Option(help: ArgumentHelp("The feature extractor: auto, evaluator, random, pixels or inception:FILE.",
+                               discussion: "inception:FILE is the standard FID judge: pytorch-fid's FID Inception v3 (2,048 features) with weights converted by Models/fid-inception/convert.py (not shipped)."))
     var features: Kind = .auto
-    @Option(help: "An evaluator folder (made by train-evaluator).")
+    @Option(help: "An evaluator: a folder made by train-evaluator, or the name of a shipped one in Models/ (e.g. fashion-mnist-evaluator).")
     var evaluator: String?
+    @Option(help: "With --features inception:FILE: resize to 299 as pytorch-fid does (bilinear) or as clean-fid does (bicubic).")
+    var inceptionResize: InceptionExtractor.Resize = .pytorchFID
     @Flag(help: "Recompute the real features even when cached.")
     var noCache = false
 
@@ -20,16 +42,18 @@ struct FeatureOptions: ParsableArguments {
     /// `realClasses`, else the random-weight network.
     func extractor(realClasses: [String], size: Int, channels: Int) throws -> FeatureExtractor {
         switch features {
+        case .inception(let file):
+            return try InceptionExtractor(file: URL(fileURLWithPath: file), resolution: size, channels: channels, resize: inceptionResize)
         case .random: return RandomNetworkExtractor(resolution: size, channels: channels)
         case .pixels: return PixelExtractor(resolution: size, channels: channels)
         case .evaluator:
-            guard let found = try evaluator.map({ try EvaluatorFolder.load(from: URL(fileURLWithPath: $0)) })
+            guard let found = try evaluator.map({ try ShippedEvaluators.load($0) })
                 ?? ShippedEvaluators.matching(classNames: realClasses, channels: channels) else {
                 throw CommandError("--features evaluator: give --evaluator DIR (no shipped evaluator has the classes \(realClasses))")
             }
             return found
         case .auto:
-            if let evaluator { return try EvaluatorFolder.load(from: URL(fileURLWithPath: evaluator)) }
+            if let evaluator { return try ShippedEvaluators.load(evaluator) }
             if let shipped = ShippedEvaluators.matching(classNames: realClasses, channels: channels) { return shipped }
             let searched = ShippedEvaluators.modelFolders.map(\.path).joined(separator: ", ")
             print("Note: no evaluator trained on these classes in \(searched.isEmpty ? "a Models/ folder" : searched); "
@@ -54,3 +78,5 @@ struct FeatureOptions: ParsableArguments {
         return features
     }
 }
+
+extension InceptionExtractor.Resize: ExpressibleByArgument {}

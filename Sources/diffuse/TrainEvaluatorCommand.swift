@@ -29,10 +29,13 @@ struct TrainEvaluator: ParsableCommand {
     var learningRate: Double = 2e-3
     @Option(help: "Seed of the initialization and the batch order.")
     var seed: UInt64 = 0
+    @Option(help: "Features: 2 (pooled statistics of every layer, standardized: sees background, texture and shape as well as class) or 1 (the penultimate layer only, as the first evaluators).")
+    var architecture: Int = 2
 
     func validate() throws {
         guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
         guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
+        guard architecture == 1 || architecture == 2 else { throw ValidationError("--architecture must be 1 or 2") }
     }
 
     func run() throws {
@@ -40,6 +43,7 @@ struct TrainEvaluator: ParsableCommand {
         let testSet = try test.map { try ImageDataset.load(folder: URL(fileURLWithPath: $0), resolution: resolution, channels: channels) }
         var recipe = EvaluatorTraining()
         (recipe.epochs, recipe.batchSize, recipe.learningRate, recipe.seed) = (epochs, batchSize, learningRate, seed)
+        recipe.architecture = EvaluatorNetwork.Config.knownArchitectures[architecture - 1]
         print("Training an evaluator on \(train.count) images, \(train.classNames.count) classes, \(epochs) epochs")
         let started = Date()
         let progress = Progress(total: recipe.steps(forImages: train.count), unit: "img")
@@ -59,9 +63,9 @@ struct TrainEvaluator: ParsableCommand {
         let readme = """
             # Evaluator: \(folder.lastPathComponent)
 
-            A small CNN classifier (`EvaluatorNetwork`, width \(network.config.width), \
-            \(network.config.featureDimension) features) whose penultimate layer gives the image features \
-            `diffuse evaluate` uses for this kind of data. Input: \(channels)x\(resolution)x\(resolution), \
+            A small CNN classifier (`EvaluatorNetwork`, \(network.config.architecture), width \(network.config.width), \
+            \(network.config.featureDimension) features) whose \(featureSource(network.config)) give the image \
+            features `diffuse evaluate` uses for this kind of data. Input: \(channels)x\(resolution)x\(resolution), \
             pixels in [-1, 1]. Classes: \(network.config.classNames.joined(separator: ", ")).
 
             \(accuracyLine)
@@ -70,10 +74,17 @@ struct TrainEvaluator: ParsableCommand {
             peak learning rate \(learningRate), seed \(seed)) in \(String(format: "%.1f", minutes)) minutes:
 
                 diffuse train-evaluator --data \(data)\(test.map { " --test \($0)" } ?? "") --out \(out) \
-            --resolution \(resolution) --channels \(channels) --epochs \(epochs)
+            --resolution \(resolution) --channels \(channels) --epochs \(epochs) --architecture \(architecture)
 
             """
         try writeAtomically(Array(readme.utf8), to: folder.appendingPathComponent("README.md"))
         print("Wrote \(out)")
+    }
+
+    /// Where the features come from, in words.
+    private func featureSource(_ config: EvaluatorNetwork.Config) -> String {
+        config.multiLayerFeatures
+            ? "layers (each channel's mean and standard deviation over positions, at every stage, standardized over the training images)"
+            : "penultimate layer's pooled activations"
     }
 }

@@ -36,11 +36,43 @@ final class EvaluationTests: XCTestCase {
         try EvaluatorFolder.save(network, to: folder)
         let loaded = try EvaluatorFolder.load(from: folder)
         XCTAssertEqual(loaded.network.config, network.config)
+        XCTAssertEqual(loaded.network.standardization, network.standardization)
+        let images = dataset.batch([0, 1, 2])
+        XCTAssertEqual(loaded.features(images).scalars, network.evaluationFeatures(images).scalars)
+        XCTAssertEqual(loaded.features(images).shape, [3, 24 * 8], "every stage's means and standard deviations")
+        let probabilities = try XCTUnwrap(loaded.probabilities(images))
+        for row in 0..<3 { XCTAssertEqual(probabilities.scalars[(row * 2)..<(row * 2 + 2)].reduce(0, +), 1, accuracy: 1e-5) }
+
+        // Over the training images, each standardized feature has mean 0 and standard deviation 1.
+        let all = FeatureMatrix(network.evaluationFeatures(dataset.tensor()))
+        for column in [0, 7, 8, 100, 191] {
+            let values = (0..<all.count).map { all.row($0)[$0 * all.dimension + column] }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+            XCTAssertEqual(mean, 0, accuracy: 1e-4, "feature \(column)")
+            XCTAssertEqual(sd, 1, accuracy: 1e-3, "feature \(column)")
+        }
+        // The first 8 numbers are the stem convolution's channel means before its norm: for
+        // one image, the mean over positions of the convolution, computed here directly.
+        let stem = network.stages[0].conv(Variable(dataset.batch([0]))).value.scalars
+        let raw = network.pooledStatistics(dataset.batch([0])).scalars
+        XCTAssertEqual(Double(raw[0]), stem[0..<64].map(Double.init).reduce(0, +) / 64, accuracy: 1e-5)
+    }
+
+    /// Architecture 1 (the first shipped evaluator) still reads the penultimate layer, without standardization.
+    func testPenultimateArchitectureRoundTrips() throws {
+        let dataset = try makeFolder(try temporaryFolder(), count: 8)
+        var recipe = EvaluatorTraining()
+        (recipe.epochs, recipe.batchSize, recipe.width) = (1, 8, 8)
+        recipe.architecture = EvaluatorNetwork.Config.penultimateArchitecture
+        let network = try recipe.train(dataset)
+        XCTAssertNil(network.standardization)
+        let folder = try temporaryFolder().appendingPathComponent("evaluator")
+        try EvaluatorFolder.save(network, to: folder)
+        let loaded = try EvaluatorFolder.load(from: folder)
         let images = dataset.batch([0, 1, 2])
         XCTAssertEqual(loaded.features(images).scalars, network.features(Variable(images)).value.scalars)
         XCTAssertEqual(loaded.features(images).shape, [3, 32])
-        let probabilities = try XCTUnwrap(loaded.probabilities(images))
-        for row in 0..<3 { XCTAssertEqual(probabilities.scalars[(row * 2)..<(row * 2 + 2)].reduce(0, +), 1, accuracy: 1e-5) }
     }
 
     func testCacheKeyFollowsContentNotLocation() throws {

@@ -9,7 +9,13 @@ public enum EvaluatorFolder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try encoder.encode(network.config), to: folder.appendingPathComponent("config.json"))
-        try SafeTensors.write(network.stateDict(), to: folder.appendingPathComponent("model.safetensors"))
+        var tensors = network.stateDict()
+        if let standardization = network.standardization {
+            let d = standardization.mean.count
+            tensors[EvaluatorNetwork.Standardization.meanName] = Tensor(shape: [d], standardization.mean)
+            tensors[EvaluatorNetwork.Standardization.scaleName] = Tensor(shape: [d], standardization.scale)
+        }
+        try SafeTensors.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
     }
 
     /// The network in `folder`, as an extractor named after the folder and its weights.
@@ -21,7 +27,7 @@ public enum EvaluatorFolder {
         } catch {
             throw FileFormatError(path: configURL.path, reason: "is not an evaluator config (\(error.localizedDescription))")
         }
-        guard config.architecture == EvaluatorNetwork.Config.currentArchitecture,
+        guard EvaluatorNetwork.Config.knownArchitectures.contains(config.architecture),
               config.width > 0, config.width % 8 == 0, config.inChannels == 1 || config.inChannels == 3,
               config.resolution >= 4, !config.classNames.isEmpty else {
             throw FileFormatError(path: configURL.path, reason: "unsupported evaluator architecture or settings")
@@ -29,10 +35,20 @@ public enum EvaluatorFolder {
         let network = EvaluatorNetwork(config: config)
         let weightsURL = folder.appendingPathComponent("model.safetensors")
         let weights = try SafeTensors.read(from: weightsURL)
+        var parameters = weights.tensors
+        let mean = parameters.removeValue(forKey: EvaluatorNetwork.Standardization.meanName)
+        let scale = parameters.removeValue(forKey: EvaluatorNetwork.Standardization.scaleName)
         do {
-            try network.load(stateDict: weights.tensors)
+            try network.load(stateDict: parameters)
         } catch {
             throw FileFormatError(path: weightsURL.path, reason: "does not fit config.json: \(error)")
+        }
+        if config.multiLayerFeatures {
+            let d = config.featureDimension
+            guard let mean, let scale, mean.shape == [d], scale.shape == [d], scale.scalars.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw FileFormatError(path: weightsURL.path, reason: "needs the \(d) feature means and positive scales of \(config.architecture)")
+            }
+            network.standardization = .init(mean: mean.scalars, scale: scale.scalars)
         }
         return EvaluatorExtractor(network: network, name: "evaluator \(folder.lastPathComponent) (\(fingerprint(weights.tensors)))")
     }

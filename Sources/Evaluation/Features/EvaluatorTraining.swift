@@ -3,7 +3,8 @@ import Imaging
 import NN
 
 /// Trains an evaluator network as a classifier: AdamW, cross-entropy, a linear warm-up then
-/// cosine decay, random horizontal flips; reports test accuracy.
+/// cosine decay, random horizontal flips; reports test accuracy. With multi-layer features,
+/// their standardization is measured on the training images last.
 public struct EvaluatorTraining {
     public var epochs = 5
     public var batchSize = 128
@@ -11,6 +12,8 @@ public struct EvaluatorTraining {
     public var weightDecay = 1e-4
     public var width = 32
     public var seed: UInt64 = 0
+    /// How the trained network is read (EvaluatorNetwork.Config's architectures).
+    public var architecture = EvaluatorNetwork.Config.currentArchitecture
 
     public init() {}
 
@@ -22,8 +25,9 @@ public struct EvaluatorTraining {
         guard let labels = train.labels, train.classNames.count >= 2 else {
             throw FileFormatError(path: train.paths.first ?? "", reason: "an evaluator needs a class-folder dataset with at least 2 classes")
         }
-        let network = EvaluatorNetwork(config: .init(inChannels: train.channels, resolution: train.resolution,
-                                                     width: width, classNames: train.classNames), seed: seed)
+        let network = EvaluatorNetwork(config: .init(architecture: architecture, inChannels: train.channels,
+                                                     resolution: train.resolution, width: width, classNames: train.classNames),
+                                       seed: seed)
         let parameters = network.parameters
         let optimizer = AdamW(parameters: parameters, learningRate: learningRate, beta1: 0.9, beta2: 0.999,
                               eps: 1e-8, weightDecay: weightDecay)
@@ -43,6 +47,7 @@ public struct EvaluatorTraining {
             optimizer.update()
             progress(step + 1, total, loss.value.item)
         }
+        if network.config.multiLayerFeatures { network.standardize(on: train) }
         return network
     }
 

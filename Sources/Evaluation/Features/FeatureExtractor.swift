@@ -27,7 +27,7 @@ public struct EvaluatorExtractor: FeatureExtractor {
 
     public var resolution: Int { network.config.resolution }
     public var channels: Int { network.config.inChannels }
-    public func features(_ images: Tensor) -> Tensor { network.features(Variable(images)).value }
+    public func features(_ images: Tensor) -> Tensor { network.evaluationFeatures(images) }
     public func probabilities(_ images: Tensor) -> Tensor? { softmax(network.logits(Variable(images))).value }
 }
 
@@ -41,7 +41,8 @@ public struct RandomNetworkExtractor: FeatureExtractor {
     public let channels: Int
 
     public init(resolution: Int, channels: Int) {
-        network = EvaluatorNetwork(config: .init(inChannels: channels, resolution: resolution, classNames: []), seed: Self.seed)
+        network = EvaluatorNetwork(config: .init(architecture: EvaluatorNetwork.Config.penultimateArchitecture, inChannels: channels,
+                                                 resolution: resolution, classNames: []), seed: Self.seed)
         (self.resolution, self.channels) = (resolution, channels)
     }
 

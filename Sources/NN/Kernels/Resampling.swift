@@ -65,3 +65,38 @@ func splitChannels(_ x: Tensor, sizes: [Int]) -> [Tensor] {
         return part
     }
 }
+
+/// Bilinear resizing of (N, C, H, W) to (N, C, height, width) as PyTorch's
+/// F.interpolate(mode="bilinear", align_corners=False) without antialiasing: output pixel o
+/// reads the input at (o + 0.5) in / out - 0.5, clamped at 0, between its two neighbours.
+/// Inference only (pytorch-fid resizes to Inception's 299 this way).
+public func resizeBilinear(_ x: Tensor, height outHeight: Int, width outWidth: Int) -> Tensor {
+    precondition(x.rank == 4 && outHeight > 0 && outWidth > 0, "resizeBilinear: \(x.shape) to \(outHeight)x\(outWidth)")
+    let (planes, height, width) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+    /// For each output index: the lower source index, whether there is an upper one, and the upper weight.
+    func taps(_ inSize: Int, _ outSize: Int) -> [(index: Int, next: Int, weight: Float)] {
+        let scale = Float(inSize) / Float(outSize)
+        return (0..<outSize).map { o in
+            let source = max(0, scale * (Float(o) + 0.5) - 0.5)
+            let index = min(Int(source), inSize - 1)
+            return (index, index < inSize - 1 ? 1 : 0, source - Float(index))
+        }
+    }
+    let rows = taps(height, outHeight), columns = taps(width, outWidth)
+    var out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], outHeight, outWidth])
+    let px = x.pointer, po = out.mutablePointer()
+    parallelChunks(planes, grain: 1) { range in
+        for plane in range {
+            let source = px + plane * height * width, target = po + plane * outHeight * outWidth
+            for (oy, row) in rows.enumerated() {
+                let upper = source + row.index * width, lower = upper + row.next * width
+                for (ox, column) in columns.enumerated() {
+                    let top = (1 - column.weight) * upper[column.index] + column.weight * upper[column.index + column.next]
+                    let bottom = (1 - column.weight) * lower[column.index] + column.weight * lower[column.index + column.next]
+                    target[oy * outWidth + ox] = (1 - row.weight) * top + row.weight * bottom
+                }
+            }
+        }
+    }
+    return out
+}
