@@ -56,14 +56,16 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         text += ".\n\n"
         text += (warnings ?? []).map { "**Warning:** \($0)\n\n" }.joined()
         text += "| metric | value | real vs real\(floor.map { " (\($0.images) vs \($0.images))" } ?? "") |\n|---|---|---|\n"
-        text += row("FID", fid, floor?.fid) + row("KID", kid, floor?.kid, "%.5f") + row("KID std", kidStd, nil, "%.5f")
+        text += row("FID", fid, floor?.fidAtReportSizes) + row("KID", kid, floor?.kid, "%.5f") + row("KID std", kidStd, nil, "%.5f")
         text += row("precision", precision, floor?.precision) + row("recall", recall, floor?.recall)
         text += row("density", density, floor?.density) + row("coverage", coverage, floor?.coverage)
         text += row("inception score", inceptionScore) + row("inception score std", inceptionScoreStd)
         text += row("class entropy (nats)", classEntropy) + row("memorization rate", memorizationRate)
         if let floor {
-            text += "\nReal vs real: two disjoint random sets of \(floor.images) real images, measured the same way; "
-            text += "a generated set cannot be told from real data in these features when it scores near this.\n"
+            text += "\nReal vs real: two disjoint random sets of \(floor.images) real images measured the same way, "
+            text += "the mean of \(floor.draws) draws; its FID (\(String(format: "%.4f", floor.fid)) at \(floor.images) vs "
+            text += "\(floor.images)) is rescaled to \(nReal) vs \(nFake) images by FID's 1/N bias. A generated set "
+            text += "near these numbers cannot be told from real data in these features.\n"
         }
         if let pixels { text += "\n" + pixels.markdown() }
         if let classHistogram {
@@ -74,14 +76,26 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     }
 }
 
-/// The metrics of two disjoint random sets of real images, `images` each: the floor of a
-/// feature space at that sample size.
+/// The metrics of two disjoint random sets of real images, `images` each, averaged over
+/// `draws` draws: the floor of a feature space at that sample size.
+///
+/// FID's floor is all bias, and FID's bias falls as 1/N in each set's size (Chong and Forsyth
+/// 2020), so `fidAtReportSizes` rescales it from two sets of `images` to the sizes of the
+/// report's own comparison (nReal against nFake): fid x (images / 2) x (1/nReal + 1/nFake).
+/// KID is unbiased, so its floor is near 0 at any size; precision, recall, density and
+/// coverage are given as measured at `images`.
 public struct FeatureFloor: Codable, Equatable, Sendable {
     public var images: Int
+    public var draws: Int
     public var fid: Double
+    public var fidAtReportSizes: Double
     public var kid: Double
     public var precision: Double
     public var recall: Double
     public var density: Double
     public var coverage: Double
+
+    enum CodingKeys: String, CodingKey {
+        case images, draws, fid, fidAtReportSizes = "fid_at_report_sizes", kid, precision, recall, density, coverage
+    }
 }

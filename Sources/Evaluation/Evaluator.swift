@@ -58,17 +58,25 @@ public enum Evaluator {
                                 density: manifold.density, coverage: manifold.coverage)
     }
 
-    /// The metrics between two disjoint random sets of min(`size`, N / 2) real feature rows
-    /// (seeded): the floor a generated set of `size` images is read against. Nil when those
-    /// sets would hold under 6 rows (density and coverage look at 5 neighbours within a set).
-    public static func floor(real: FeatureMatrix, size: Int, seed: UInt64 = 0) throws -> FeatureFloor? {
-        let images = min(size, real.count / 2)
-        guard images >= 6 else { return nil }
-        let order = seededPermutation(real.count, seed: seed)
-        let a = real.rows(Array(order[0..<images])), b = real.rows(Array(order[images..<(2 * images)]))
-        let m = try compare(real: a, fake: b, extractor: "", seed: seed)
-        return FeatureFloor(images: images, fid: m.fid, kid: m.kid, precision: m.precision, recall: m.recall,
-                            density: m.density, coverage: m.coverage)
+    /// The metrics between two disjoint random sets of min(`fakeCount`, N / 2) real feature
+    /// rows, averaged over `draws` seeded draws: the floor a generated set of `fakeCount`
+    /// images is read against (FID also rescaled to N real against `fakeCount` generated). Nil
+    /// when those sets would hold under 6 rows (density and coverage look at 5 neighbours).
+    public static func floor(real: FeatureMatrix, fakeCount: Int, draws: Int = 3, seed: UInt64 = 0) throws -> FeatureFloor? {
+        let images = min(fakeCount, real.count / 2)
+        guard images >= 6, draws >= 1 else { return nil }
+        var runs: [EvaluationResult] = []
+        for draw in 0..<draws {
+            let order = seededPermutation(real.count, seed: seed &+ UInt64(draw))
+            let a = real.rows(Array(order[0..<images])), b = real.rows(Array(order[images..<(2 * images)]))
+            runs.append(try compare(real: a, fake: b, extractor: "", seed: seed))
+        }
+        func mean(_ value: (EvaluationResult) -> Double) -> Double { runs.map(value).reduce(0, +) / Double(draws) }
+        let fid = mean(\.fid)
+        let scaled = fid * Double(images) / 2 * (1 / Double(real.count) + 1 / Double(fakeCount))
+        return FeatureFloor(images: images, draws: draws, fid: fid, fidAtReportSizes: scaled, kid: mean(\.kid),
+                            precision: mean(\.precision), recall: mean(\.recall), density: mean(\.density),
+                            coverage: mean(\.coverage))
     }
 
     /// Adds the pixel statistics of `fake` against `real` (and their floor) to a result, with

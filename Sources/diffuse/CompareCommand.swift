@@ -112,7 +112,7 @@ struct Compare: ParsableCommand {
             model: model, real: real, features: extractor.name, nReal: realSet.count, count: count, seed: seed,
             batchSize: batchSize, date: ISO8601DateFormatter().string(from: Date()),
             cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows)
-        report.floor = try Evaluator.floor(real: realFeatures, size: count, seed: seed)
+        report.floor = try Evaluator.floor(real: realFeatures, fakeCount: count, seed: seed)
         var grids: [String: [UInt8]] = [:]
         for (index, pipeline) in pipelines.enumerated() {
             var row = report.rows[index]

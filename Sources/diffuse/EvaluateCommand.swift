@@ -73,7 +73,7 @@ struct Evaluate: ParsableCommand {
             let fakeMatrix = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: fakeFeatures)))
             result = try Evaluator.compare(real: realMatrix, fake: fakeMatrix,
                                            extractor: "features from \(realFeatures) and \(fakeFeatures)", seed: seed)
-            result.floor = try Evaluator.floor(real: realMatrix, size: fakeMatrix.count, seed: seed)
+            result.floor = try Evaluator.floor(real: realMatrix, fakeCount: fakeMatrix.count, seed: seed)
         } else {
             result = try evaluateFolders(real: real!, fake: fake!)
         }
@@ -128,7 +128,7 @@ struct Evaluate: ParsableCommand {
 
         let realMatrix = FeatureMatrix(realFeatures)
         var result = try Evaluator.compare(real: realMatrix, fake: FeatureMatrix(fakeFeatures), extractor: extractor.name, seed: seed)
-        result.floor = try Evaluator.floor(real: realMatrix, size: fakeSet.count, seed: seed)
+        result.floor = try Evaluator.floor(real: realMatrix, fakeCount: fakeSet.count, seed: seed)
         let realPixels = PixelSet(realSet)
         Evaluator.addPixelStatistics(to: &result, real: PixelSummary(realPixels), fake: PixelSet(fakeSet),
                                      floor: PixelFloor(real: realPixels, size: fakeSet.count, seed: seed))

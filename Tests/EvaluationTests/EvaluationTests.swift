@@ -59,6 +59,24 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(Double(raw[0]), stem[0..<64].map(Double.init).reduce(0, +) / 64, accuracy: 1e-5)
     }
 
+    /// The floor: the mean of its draws, FID rescaled by 1/N to the report's sizes, none
+    /// when the sets would be too small for five neighbours.
+    func testFloorAveragesDrawsAndRescalesFID() throws {
+        let real = MetricsFixtures.philoxFeatures(seed: 11, count: 100, dimension: 4)
+        let floor = try XCTUnwrap(try Evaluator.floor(real: real, fakeCount: 20, draws: 3, seed: 5))
+        XCTAssertEqual(floor.images, 20)
+        var fids: [Double] = []
+        for draw in 0..<3 {
+            let order = seededPermutation(100, seed: 5 + UInt64(draw))
+            fids.append(try Evaluator.compare(real: real.rows(Array(order[0..<20])), fake: real.rows(Array(order[20..<40])),
+                                              extractor: "", seed: 5).fid)
+        }
+        XCTAssertEqual(floor.fid, fids.reduce(0, +) / 3, accuracy: 1e-12)
+        XCTAssertEqual(floor.fidAtReportSizes, floor.fid * 10 * (1.0 / 100 + 1.0 / 20), accuracy: 1e-12)
+        XCTAssertEqual(try Evaluator.floor(real: real, fakeCount: 500)?.images, 50, "half the real set at most")
+        XCTAssertNil(try Evaluator.floor(real: real, fakeCount: 5))
+    }
+
     /// Architecture 1 (the first shipped evaluator) still reads the penultimate layer, without standardization.
     func testPenultimateArchitectureRoundTrips() throws {
         let dataset = try makeFolder(try temporaryFolder(), count: 8)

@@ -22,7 +22,7 @@ extension ComparisonReport {
         var lines = series { $0.metrics?.fid }
         let nfes = lines.flatMap { $0.points.map(\.x) }
         if let floor, let first = nfes.min(), let last = nfes.max() {
-            lines.append(LineChart.Series(name: "real vs real", points: [(first, floor.fid), (last, floor.fid)]))
+            lines.append(LineChart.Series(name: "real vs real", points: [(first, floor.fidAtReportSizes), (last, floor.fidAtReportSizes)]))
         }
         return LineChart(title: "FID against model evaluations (lower is better)", xLabel: "model evaluations (NFE, log scale)",
                          yLabel: "FID (log scale)", series: lines, logX: true, logY: true)

@@ -88,10 +88,10 @@ extension ComparisonReport {
     func floorCells() -> [String]? {
         guard let f = floor else { return nil }
         let zeros = rows.lazy.compactMap { $0.metrics?.pixels?.real.zeros }.first
-        return ["real vs real", "", "", "", "", String(format: "%.3f", f.fid), String(format: "%.5f", f.kid), "",
+        return ["real vs real", "", "", "", "", String(format: "%.3f", f.fidAtReportSizes), String(format: "%.5f", f.kid), "",
                 String(format: "%.4f", f.precision), String(format: "%.4f", f.recall), String(format: "%.4f", f.density),
                 String(format: "%.4f", f.coverage), zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
-                "floor: two sets of \(f.images) real images"]
+                "floor: two sets of \(f.images) real images (FID rescaled to \(nReal) vs \(count))"]
     }
 
     /// One line per row under a header line (RFC 4180 quoting).
