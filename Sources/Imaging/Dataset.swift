@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NN
 
@@ -44,13 +43,10 @@ public struct ImageDataset: Sendable {
 
         // Decode on every core; each file's result lands in its own slot.
         var results = [Result<(Image, PNGInfo), FileFormatError>?](repeating: nil, count: files.count)
-        let workers = max(1, min(files.count, ProcessInfo.processInfo.activeProcessorCount))
         results.withUnsafeMutableBufferPointer { slots in
             let slots = slots
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for i in stride(from: worker, to: files.count, by: workers) {
-                    slots[i] = decode(files[i].url, channels: channels, resolution: resolution)
-                }
+            parallelChunks(files.count, grain: 1) { range in
+                for i in range { slots[i] = decode(files[i].url, channels: channels, resolution: resolution) }
             }
         }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NN
 
@@ -63,13 +62,12 @@ public enum IDXImport {
             try FileManager.default.createDirectory(at: out.appendingPathComponent(name), withIntermediateDirectories: true)
         }
         // Encode on every core; the first failure, if any, is reported.
-        let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
-        var failures = [Error?](repeating: nil, count: workers)
+        var failures = [Error?](repeating: nil, count: workerCount(count, grain: 1))
         failures.withUnsafeMutableBufferPointer { failures in
             let failures = failures
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            parallelWorkers(count) { worker, range in
                 do {
-                    for i in stride(from: worker, to: count, by: workers) {
+                    for i in range {
                         let pixels = Array(images.values[(i * imageBytes)..<((i + 1) * imageBytes)])
                         let image = Image(width: width, height: height, channels: channels, pixels: pixels)
                         let number = String(i)

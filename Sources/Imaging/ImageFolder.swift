@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NN
 
@@ -98,11 +97,8 @@ public struct ImageFolder: Sendable {
         var isPNG = [Bool](repeating: false, count: sorted.count)
         isPNG.withUnsafeMutableBufferPointer { flags in
             let flags = flags
-            let workers = max(1, min(sorted.count / 256, ProcessInfo.processInfo.activeProcessorCount))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for i in stride(from: worker, to: sorted.count, by: workers) {
-                    flags[i] = PNG.hasSignature(URL(fileURLWithPath: sorted[i]))
-                }
+            parallelChunks(sorted.count, grain: 256) { range in
+                for i in range { flags[i] = PNG.hasSignature(URL(fileURLWithPath: sorted[i])) }
             }
         }
         var pngs: [String] = [], mislabelled: [FileFormatError] = [], other = 0

@@ -1,4 +1,5 @@
 import CBLAS
+import NN
 
 /// The mean and covariance of a set of features, in Float64: what FID compares.
 ///
@@ -41,14 +42,14 @@ public struct FeatureStatistics: Codable, Sendable, Equatable {
         // Each worker sums a fixed, contiguous share of the rows in blocks of 512 (so the result
         // does not depend on thread timing); the partial sums are added in order at the end.
         let rowBlock = 512
-        let workers = MetricsParallel.workerCount(blocks: (n + rowBlock - 1) / rowBlock)
+        let workers = workerCount((n + rowBlock - 1) / rowBlock, grain: 1)
         let partials = (0..<workers).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: d * d) }
         let scratch = (0..<workers).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: rowBlock * d) }
         defer { (partials + scratch).forEach { $0.deallocate() } }
         partials.forEach { $0.initialize(repeating: 0, count: d * d) }
         features.values.withUnsafeBufferPointer { x in
             mean.withUnsafeBufferPointer { mu in
-                MetricsParallel.forEachBlock(workers) { _, share in
+                parallelBlocks(workers) { _, share in
                     let centred = scratch[share]
                     var start = n * share / workers
                     let end = n * (share + 1) / workers

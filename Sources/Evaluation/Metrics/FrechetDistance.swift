@@ -1,4 +1,5 @@
 import CBLAS
+import NN
 
 /// The Frechet distance between two Gaussians fitted to features (FID when the features are
 /// Inception's), as pytorch-fid's `calculate_frechet_distance` defines it:
@@ -81,7 +82,7 @@ public enum FrechetDistance {
     /// tr(sqrtm(s1 s2)) by the symmetric route above; throws for clearly negative eigenvalues.
     static func traceOfSquareRoot(_ s1: [Double], _ s2: [Double], _ d: Int) throws -> Double {
         guard d > 0 else { return 0 }
-        MetricsParallel.useSingleThreadedBLAS()
+        holdBLASToOneThread()
         // 1. s1 = V L V^T. Row j of U = sqrt(L_j) v_j^T, for the eigenvalues that are not zero:
         //    U = W^T with the zero columns of W left out (they add only zero eigenvalues to M).
         let eigen1 = try SymmetricEigen(s1, n: d, vectors: true)

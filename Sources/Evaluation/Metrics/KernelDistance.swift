@@ -44,7 +44,7 @@ public enum KernelDistance {
             throw MetricError.invalidArgument("KID: subsets must be equally long (at least 2) lists of row indices")
         }
         let d = real.dimension
-        let workers = MetricsParallel.workerCount(blocks: realSubsets.count)
+        let workers = workerCount(realSubsets.count, grain: 1)
         // Per worker: the gathered rows of X and Y, and one m x m kernel matrix.
         let rows = (0..<workers).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: 2 * m * max(d, 1)) }
         let kernels = (0..<workers).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: m * m) }
@@ -53,7 +53,7 @@ public enum KernelDistance {
         values.withUnsafeMutableBufferPointer { values in
             real.values.withUnsafeBufferPointer { realValues in
                 fake.values.withUnsafeBufferPointer { fakeValues in
-                    MetricsParallel.forEachBlock(realSubsets.count) { worker, s in
+                    parallelBlocks(realSubsets.count) { worker, s in
                         let x = rows[worker], y = rows[worker] + m * d
                         for (r, i) in realSubsets[s].enumerated() {
                             (x + r * d).update(from: realValues.baseAddress! + i * d, count: d)

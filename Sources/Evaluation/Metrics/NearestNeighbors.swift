@@ -1,4 +1,5 @@
 import CBLAS
+import NN
 
 /// A block of squared Euclidean distances: rows `rows` of one set against rows `columns` of
 /// another, row-major with row stride `columns.count`.
@@ -37,7 +38,7 @@ enum PairwiseDistances {
         defer { scratch.forEach { $0.deallocate() } }
         a.values.withUnsafeBufferPointer { x in
             b.values.withUnsafeBufferPointer { y in
-                MetricsParallel.forEachBlock(blocks) { worker, block in
+                parallelBlocks(blocks) { worker, block in
                     let rows = block * rowBlock ..< min(a.count, (block + 1) * rowBlock)
                     var start = upperTriangle ? rows.lowerBound : 0
                     while start < b.count {
@@ -72,7 +73,7 @@ enum PairwiseDistances {
 
     /// The number of distinct `worker` values `scan` passes for a first set of `rows` rows.
     static func workerCount(rows: Int) -> Int {
-        MetricsParallel.workerCount(blocks: (rows + rowBlock - 1) / rowBlock)
+        NN.workerCount((rows + rowBlock - 1) / rowBlock, grain: 1)
     }
 }
 

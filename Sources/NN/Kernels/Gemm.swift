@@ -16,7 +16,7 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         for row in 0..<m { for col in 0..<n { c[row * ldc + col] *= beta } }
         return
     }
-    if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    holdBLASToOneThread()
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
