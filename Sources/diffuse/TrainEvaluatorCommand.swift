@@ -21,8 +21,10 @@ struct TrainEvaluator: ParsableCommand {
     var resolution: Int = 28
     @Option(help: "1 (gray) or 3 (RGB).")
     var channels: Int = 1
-    @Option(help: "Passes over the training images.")
+    @Option(help: "Passes over the training images (0 with --from: only measure the feature standardization).")
     var epochs: Int = 5
+    @Option(help: "Start from this evaluator's weights (a folder, or a shipped evaluator's name) instead of a fresh network.")
+    var from: String?
     @Option(help: "Images per step.")
     var batchSize: Int = 128
     @Option(help: "Peak learning rate.")
@@ -34,7 +36,9 @@ struct TrainEvaluator: ParsableCommand {
 
     func validate() throws {
         guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
-        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
+        guard epochs >= (from == nil ? 1 : 0), batchSize >= 1 else {
+            throw ValidationError("--epochs and --batch-size must be positive (--epochs 0 only with --from)")
+        }
         guard architecture == 1 || architecture == 2 else { throw ValidationError("--architecture must be 1 or 2") }
     }
 
@@ -47,7 +51,8 @@ struct TrainEvaluator: ParsableCommand {
         print("Training an evaluator on \(train.count) images, \(train.classNames.count) classes, \(epochs) epochs")
         let started = Date()
         let progress = Progress(total: recipe.steps(forImages: train.count), unit: "img")
-        let network = try recipe.train(train) { step, _, loss in
+        let initial = try from.map { try ShippedEvaluators.load($0).network }
+        let network = try recipe.train(train, startingFrom: initial) { step, _, loss in
             progress.update(step, String(format: "loss %.4f", loss), unitsPerItem: Double(batchSize))
         }
         progress.finish()
@@ -70,11 +75,11 @@ struct TrainEvaluator: ParsableCommand {
 
             \(accuracyLine)
 
-            Trained on \(train.count) images of `\(data)` for \(epochs) epochs (batch \(batchSize), AdamW, \
-            peak learning rate \(learningRate), seed \(seed)) in \(String(format: "%.1f", minutes)) minutes:
+            Trained on \(train.count) images of `\(data)` for \(epochs) epochs\(from.map { " from the weights of `\($0)`" } ?? "") \
+            (batch \(batchSize), AdamW, peak learning rate \(learningRate), seed \(seed)) in \(String(format: "%.1f", minutes)) minutes:
 
                 diffuse train-evaluator --data \(data)\(test.map { " --test \($0)" } ?? "") --out \(out) \
-            --resolution \(resolution) --channels \(channels) --epochs \(epochs) --architecture \(architecture)
+            --resolution \(resolution) --channels \(channels) --epochs \(epochs) --architecture \(architecture)\(from.map { " --from \($0)" } ?? "")
 
             """
         try writeAtomically(Array(readme.utf8), to: folder.appendingPathComponent("README.md"))
@@ -84,7 +89,7 @@ struct TrainEvaluator: ParsableCommand {
     /// Where the features come from, in words.
     private func featureSource(_ config: EvaluatorNetwork.Config) -> String {
         config.multiLayerFeatures
-            ? "layers (each channel's mean and standard deviation over positions, at every stage, standardized over the training images)"
+            ? "penultimate layer and the statistics of its stem convolution (each channel's mean, standard deviation and 10th, 50th and 90th percentiles over positions), standardized over the training images,"
             : "penultimate layer's pooled activations"
     }
 }

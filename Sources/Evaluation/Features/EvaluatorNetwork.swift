@@ -11,15 +11,14 @@ import NN
 ///     pool    global average -> the penultimate features (4w)
 ///     head    linear (4w -> classes)
 ///
-/// Two ways to read features, named by the config's architecture:
-/// - "diffuse-evaluator-cnn/1": the penultimate layer (4w). It sees class well and little else:
-///   group norm removes each image's brightness and contrast, and average pooling removes how
-///   sharp the stages' responses are, so a gray background or a light blur barely moves it.
-/// - "diffuse-evaluator-cnn/2": the mean and the standard deviation over positions of every
-///   channel of the stem's convolution before its norm (absolute levels: background, contrast)
-///   and of every stage's output (texture and edges at three scales, then shape and class):
-///   24w numbers, each standardized by its mean and standard deviation over the training images
-///   so that no layer outweighs the others in the distances.
+/// Two ways to read features, named by the config's architecture (EvaluatorReadout.swift):
+/// - "diffuse-evaluator-cnn/1": the penultimate layer (4w). It sees class and shape, and little
+///   of how an image is drawn: group norm removes each image's brightness and contrast, so a
+///   gray background or faint noise barely moves it.
+/// - "diffuse-evaluator-cnn/2": the penultimate layer and, beside it, statistics of the stem's
+///   convolution before its norm (each channel's mean, standard deviation and 10th, 50th and
+///   90th percentiles over positions: the background level, contrast, edges and noise), 9w
+///   numbers standardized over the training images.
 ///
 /// Global pooling makes it take any image size. Trained on labelled real data it is the
 /// evaluator of that data; with its seeded random initialization and no training it is the
@@ -29,7 +28,7 @@ public final class EvaluatorNetwork: Module {
     public struct Config: Codable, Equatable, Sendable {
         /// Penultimate-layer features, as the first shipped evaluator.
         public static let penultimateArchitecture = "diffuse-evaluator-cnn/1"
-        /// Pooled statistics of every stage, standardized: what new evaluators are.
+        /// The penultimate layer and the stem's statistics, standardized: what new evaluators are.
         public static let multiLayerArchitecture = "diffuse-evaluator-cnn/2"
         public static let currentArchitecture = multiLayerArchitecture
         /// The architectures this code reads; a config naming another cannot be loaded.
@@ -51,19 +50,11 @@ public final class EvaluatorNetwork: Module {
             (self.width, self.classNames) = (width, classNames)
         }
 
-        /// Whether features are the pooled statistics of every stage (architecture 2).
+        /// Whether features include the stem's statistics (architecture 2).
         public var multiLayerFeatures: Bool { architecture == Config.multiLayerArchitecture }
 
-        /// The length of a feature vector: 4w, or 2 (w + w + 2w + 4w + 4w) with every stage.
-        public var featureDimension: Int { multiLayerFeatures ? 24 * width : 4 * width }
-    }
-
-    /// The mean and standard deviation of each multi-layer feature over the training images;
-    /// features are reported as (raw - mean) / scale. Saved beside the weights.
-    public struct Standardization: Equatable, Sendable {
-        public static let meanName = "standardization.mean", scaleName = "standardization.scale"
-        public var mean: [Float]
-        public var scale: [Float]
+        /// The length of a feature vector: 4w, or 4w + 5w with the stem's statistics.
+        public var featureDimension: Int { multiLayerFeatures ? 9 * width : 4 * width }
     }
 
 
@@ -103,74 +94,6 @@ public final class EvaluatorNetwork: Module {
     /// Features (N, 4w) of images (N, C, H, W) in [-1, 1].
     public func features(_ images: Variable) -> Variable {
         globalAveragePool(stages.reduce(images) { $1($0) })
-    }
-
-    /// The features `evaluate` reads (N, featureDimension) of images (N, C, H, W) in [-1, 1]:
-    /// the penultimate layer, or with architecture 2 the standardized pooled statistics.
-    public func evaluationFeatures(_ images: Tensor) -> Tensor {
-        guard config.multiLayerFeatures else { return features(Variable(images)).value }
-        var raw = pooledStatistics(images)
-        if let standardization {
-            let d = config.featureDimension
-            raw.withUnsafeMutableBufferPointer { values in
-                for i in values.indices { values[i] = (values[i] - standardization.mean[i % d]) / standardization.scale[i % d] }
-            }
-        }
-        return raw
-    }
-
-    /// The unstandardized multi-layer features (N, 24w): for the stem's convolution before its
-    /// norm and then each stage's output, every channel's mean over positions, then every
-    /// channel's standard deviation.
-    func pooledStatistics(_ images: Tensor) -> Tensor {
-        var x = Variable(images)
-        var taps: [Tensor] = []
-        for (index, stage) in stages.enumerated() {
-            let convolved = stage.conv(x)
-            if index == 0 { taps.append(convolved.value) }
-            x = silu(stage.norm(convolved))
-            taps.append(x.value)
-        }
-        let n = images.shape[0], d = config.featureDimension
-        var out = [Float](repeating: 0, count: n * d)
-        var offset = 0
-        for tap in taps {
-            let (channels, area) = (tap.shape[1], tap.shape[2] * tap.shape[3])
-            tap.withUnsafeBufferPointer { values in
-                for image in 0..<n {
-                    for c in 0..<channels {
-                        let plane = values[((image * channels + c) * area)..<((image * channels + c + 1) * area)]
-                        var sum = 0.0, squares = 0.0
-                        for v in plane { (sum, squares) = (sum + Double(v), squares + Double(v) * Double(v)) }
-                        let mean = sum / Double(area)
-                        out[image * d + offset + c] = Float(mean)
-                        out[image * d + offset + channels + c] = Float(max(0, squares / Double(area) - mean * mean).squareRoot())
-                    }
-                }
-            }
-            offset += 2 * channels
-        }
-        return Tensor(shape: [n, d], out)
-    }
-
-    /// Sets the standardization of the multi-layer features to their mean and standard
-    /// deviation over `dataset` (a feature constant over it keeps scale 1).
-    public func standardize(on dataset: ImageDataset, batchSize: Int = 250) {
-        let d = config.featureDimension
-        var sums = [Double](repeating: 0, count: d), squares = sums
-        for start in stride(from: 0, to: dataset.count, by: batchSize) {
-            let raw = pooledStatistics(dataset.batch(Array(start..<min(start + batchSize, dataset.count))))
-            raw.withUnsafeBufferPointer { values in
-                for (i, v) in values.enumerated() { (sums[i % d], squares[i % d]) = (sums[i % d] + Double(v), squares[i % d] + Double(v) * Double(v)) }
-            }
-        }
-        let count = Double(max(1, dataset.count))
-        let mean = sums.map { $0 / count }
-        let scale = zip(mean, squares).map { m, square in
-            let sd = max(0, square / count - m * m).squareRoot()
-            return sd > 1e-6 ? sd : 1
-        }
-        standardization = Standardization(mean: mean.map(Float.init), scale: scale.map(Float.init))
     }
 
     /// Class logits (N, classes); needs a head.

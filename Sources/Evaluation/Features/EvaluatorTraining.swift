@@ -21,13 +21,24 @@ public struct EvaluatorTraining {
     public func steps(forImages count: Int) -> Int { epochs * ((count + batchSize - 1) / batchSize) }
 
     /// Trains on `train` and returns the network; `progress` receives (step, total, loss).
-    public func train(_ train: ImageDataset, progress: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> EvaluatorNetwork {
+    /// With `initial`, training starts from its weights (same classes, channels and width;
+    /// with 0 epochs only the feature standardization is measured: a way to read an evaluator
+    /// of architecture 1 as architecture 2 without changing what it learned).
+    public func train(_ train: ImageDataset, startingFrom initial: EvaluatorNetwork? = nil,
+                      progress: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> EvaluatorNetwork {
         guard let labels = train.labels, train.classNames.count >= 2 else {
             throw FileFormatError(path: train.paths.first ?? "", reason: "an evaluator needs a class-folder dataset with at least 2 classes")
         }
         let network = EvaluatorNetwork(config: .init(architecture: architecture, inChannels: train.channels,
-                                                     resolution: train.resolution, width: width, classNames: train.classNames),
+                                                     resolution: train.resolution, width: initial?.config.width ?? width,
+                                                     classNames: train.classNames),
                                        seed: seed)
+        if let initial {
+            guard initial.config.classNames == train.classNames, initial.config.inChannels == train.channels else {
+                throw FileFormatError(path: train.root.path, reason: "its classes \(train.classNames) and \(train.channels) channels differ from the starting evaluator's \(initial.config.classNames) and \(initial.config.inChannels)")
+            }
+            try network.load(stateDict: initial.stateDict())
+        }
         let parameters = network.parameters
         let optimizer = AdamW(parameters: parameters, learningRate: learningRate, beta1: 0.9, beta2: 0.999,
                               eps: 1e-8, weightDecay: weightDecay)
