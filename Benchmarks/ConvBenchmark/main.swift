@@ -75,39 +75,40 @@ func backwardSeconds(_ layer: Conv2d, _ input: Tensor, _ gradOut: Tensor) -> Dou
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 if only == nil || only == "sgemm" {
-    Conv2dAlgorithm.current = .im2col
-    print("\nconv2d (im2col) vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
-    print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
-    print("|---|---|---|---|---|---|---|---|")
-    for c in cases {
-        var seeds = SeedSequence(seed: 1)
-        let layer = Conv2d(c.channels, c.channels, kernelSize: c.kernel, padding: c.padding, seeds: &seeds)
-        let input = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 2)
-        let gradOut = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 3)
+    Conv2dAlgorithm.$current.withValue(.im2col) {
+        print("\nconv2d (im2col) vs cblas_sgemm at the lowered GEMM size, batch 64, median of \(repeats) runs")
+        print("| shape | GEMM (M, N, K) x chunks | fwd GFLOP/s | SGEMM fwd | fwd ratio | bwd GFLOP/s | SGEMM bwd | bwd ratio |")
+        print("|---|---|---|---|---|---|---|---|")
+        for c in cases {
+            var seeds = SeedSequence(seed: 1)
+            let layer = Conv2d(c.channels, c.channels, kernelSize: c.kernel, padding: c.padding, seeds: &seeds)
+            let input = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 2)
+            let gradOut = Tensor.randn([c.batch, c.channels, c.size, c.size], seed: 3)
 
-        let forward = medianSeconds(repeats) { _ = layer(Variable(input)) }
-        // Backward alone: the forward runs outside the timed region.
-        let backward = median((0...repeats).map { _ in backwardSeconds(layer, input, gradOut) }.dropFirst().map { $0 })
+            let forward = medianSeconds(repeats) { _ = layer(Variable(input)) }
+            // Backward alone: the forward runs outside the timed region.
+            let backward = median((0...repeats).map { _ in backwardSeconds(layer, input, gradOut) }.dropFirst().map { $0 })
 
-        // The same GEMMs on their own: forward W (M x K) cols (K x N); backward dW = gy cols^T and
-        // dcols = W^T gy.
-        let (m, n, k) = (c.channels, c.columns, c.patch)
-        let w = [Float](repeating: 0.01, count: m * k), cols = [Float](repeating: 0.5, count: k * n)
-        let gy = [Float](repeating: 0.1, count: m * n)
-        var out = [Float](repeating: 0, count: m * n), dw = [Float](repeating: 0, count: m * k)
-        var dcols = [Float](repeating: 0, count: k * n)
-        let gemmForward = medianSeconds(repeats) { for _ in 0..<c.chunks { gemm(false, false, m, n, k, w, cols, &out) } }
-        let gemmBackward = medianSeconds(repeats) {
-            for _ in 0..<c.chunks {
-                gemm(false, true, m, k, n, gy, cols, &dw)
-                gemm(true, false, k, n, m, w, gy, &dcols)
+            // The same GEMMs on their own: forward W (M x K) cols (K x N); backward dW = gy cols^T and
+            // dcols = W^T gy.
+            let (m, n, k) = (c.channels, c.columns, c.patch)
+            let w = [Float](repeating: 0.01, count: m * k), cols = [Float](repeating: 0.5, count: k * n)
+            let gy = [Float](repeating: 0.1, count: m * n)
+            var out = [Float](repeating: 0, count: m * n), dw = [Float](repeating: 0, count: m * k)
+            var dcols = [Float](repeating: 0, count: k * n)
+            let gemmForward = medianSeconds(repeats) { for _ in 0..<c.chunks { gemm(false, false, m, n, k, w, cols, &out) } }
+            let gemmBackward = medianSeconds(repeats) {
+                for _ in 0..<c.chunks {
+                    gemm(false, true, m, k, n, gy, cols, &dw)
+                    gemm(true, false, k, n, m, w, gy, &dcols)
+                }
             }
+            func rate(_ flops: Double, _ seconds: Double) -> String { String(format: "%.0f", flops / seconds / 1e9) }
+            let f = c.forwardFlops
+            print("| \(c.label) | (\(m), \(n), \(k)) x \(c.chunks) | \(rate(f, forward)) | \(rate(f, gemmForward)) | "
+                  + String(format: "%.2f", gemmForward / forward) + " | \(rate(2 * f, backward)) | \(rate(2 * f, gemmBackward)) | "
+                  + String(format: "%.2f", gemmBackward / backward) + " |")
         }
-        func rate(_ flops: Double, _ seconds: Double) -> String { String(format: "%.0f", flops / seconds / 1e9) }
-        let f = c.forwardFlops
-        print("| \(c.label) | (\(m), \(n), \(k)) x \(c.chunks) | \(rate(f, forward)) | \(rate(f, gemmForward)) | "
-              + String(format: "%.2f", gemmForward / forward) + " | \(rate(2 * f, backward)) | \(rate(2 * f, gemmBackward)) | "
-              + String(format: "%.2f", gemmBackward / backward) + " |")
     }
 }
 
@@ -129,11 +130,11 @@ if only == nil || only == "winograd" {
         var forward = [[Double]](repeating: [], count: algorithms.count), backward = forward
         for round in 0...repeats {
             for (index, algorithm) in algorithms.enumerated() {
-                Conv2dAlgorithm.current = algorithm
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = layer(Variable(input))
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                let backwardTime = backwardSeconds(layer, input, gradOut)
+                let (seconds, backwardTime) = Conv2dAlgorithm.$current.withValue(algorithm) {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = layer(Variable(input))
+                    return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, backwardSeconds(layer, input, gradOut))
+                }
                 if round > 0 {  // round 0 warms up
                     forward[index].append(seconds)
                     backward[index].append(backwardTime)
@@ -146,7 +147,6 @@ if only == nil || only == "winograd" {
                   + String(format: "%.2f | %.2f |", times[0] / times[1], times[0] / times[2]))
         }
     }
-    Conv2dAlgorithm.current = .automatic
 }
 
 if only == nil || only == "attention" {

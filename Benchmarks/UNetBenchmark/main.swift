@@ -58,7 +58,7 @@ let batch = option("--batch").flatMap(Int.init) ?? 64
 let repeats = option("--repeats").flatMap(Int.init) ?? 5
 let ddimRepeats = option("--ddim-repeats").flatMap(Int.init) ?? 2
 let convolution = option("--conv") ?? "automatic"
-Conv2dAlgorithm.current = convolution == "im2col" ? .im2col : .automatic
+let algorithm: Conv2dAlgorithm = convolution == "im2col" ? .im2col : .automatic
 let presets = (option("--presets") ?? "tiny,small").split(separator: ",").compactMap { UNetPreset(rawValue: String($0)) }
 let layouts = (option("--layouts") ?? "preset,heads8").split(separator: ",").compactMap { Layout(rawValue: String($0)) }
 let shapes = (option("--cases") ?? "32x3,28x1").split(separator: ",").map { $0.split(separator: "x").compactMap { Int($0) } }
@@ -153,12 +153,14 @@ if let spec = option("--memory-case") {
     let shape = parts[2].split(separator: "x").compactMap { Int($0) }
     let trainer = try makeTrainer(Case(preset: UNetPreset(rawValue: String(parts[0]))!, layout: Layout(rawValue: String(parts[1]))!,
                                        resolution: shape[0], channels: shape[1]))
-    if option("--memory-of") == MemoryWork.sample.rawValue {
-        let config = trainer.schedulerConfig
-        let pipeline = SamplingPipeline(unet: trainer.unet) { try SchedulerKind.ddim.make(config: config) }
-        _ = try pipeline.generate(0..<batch, steps: 3, seed: 0)
-    } else {
-        for _ in 0..<3 { try trainer.trainStep() }
+    try Conv2dAlgorithm.$current.withValue(algorithm) {
+        if option("--memory-of") == MemoryWork.sample.rawValue {
+            let config = trainer.schedulerConfig
+            let pipeline = SamplingPipeline(unet: trainer.unet) { try SchedulerKind.ddim.make(config: config) }
+            _ = try pipeline.generate(0..<batch, steps: 3, seed: 0)
+        } else {
+            for _ in 0..<3 { try trainer.trainStep() }
+        }
     }
     print(peakMemoryMB())
     exit(0)
@@ -199,7 +201,7 @@ func cell(_ ours: Double?, _ theirs: Any?, higherIsBetter: Bool, format: String)
     return "\(own) (\(String(format: format, theirs)), \(String(format: "%.2f", ratio))x)"
 }
 for c in cases {
-    var m = try measure(c)
+    var m = try Conv2dAlgorithm.$current.withValue(algorithm) { try measure(c) }
     m.peakMemoryMB = try peakMemory(c, of: .train)
     m.samplingPeakMemoryMB = try peakMemory(c, of: .sample)
     let ref = reference[c.name] ?? [:]

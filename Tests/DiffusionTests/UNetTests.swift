@@ -33,10 +33,10 @@ final class UNetTests: XCTestCase {
     func testEveryConvolutionAlgorithmMatchesDiffusers() throws {
         // conv2d's default sends only the convolutions with 8 or more input channels to Winograd;
         // here every 3x3 one goes by each algorithm in turn.
-        defer { Conv2dAlgorithm.current = .automatic }
         for algorithm in [Conv2dAlgorithm.im2col, .winograd2x2, .winograd4x4] {
-            Conv2dAlgorithm.current = algorithm
-            let errors = try ["gray_attn_down", "rgb_class_options", "gray_no_attention"].map(checkCase)
+            let errors = try Conv2dAlgorithm.$current.withValue(algorithm) {
+                try ["gray_attn_down", "rgb_class_options", "gray_no_attention"].map(checkCase)
+            }
             print("UNet vs diffusers by \(algorithm): largest error / output scale \(errors.max()!)")
         }
     }

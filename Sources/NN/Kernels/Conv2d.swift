@@ -126,8 +126,10 @@ public enum Conv2dAlgorithm: Sendable {
     /// Winograd F(4x4, 3x3) for every 3x3, stride-1, padding-1 convolution.
     case winograd4x4
 
-    /// The algorithm conv2d uses; a setting for benchmarks and tests, not to change mid-step.
-    nonisolated(unsafe) public static var current = Conv2dAlgorithm.automatic
+    /// The algorithm conv2d uses: `.automatic`, unless code runs inside
+    /// `Conv2dAlgorithm.$current.withValue(.im2col) { ... }` (benchmarks and tests compare the
+    /// algorithms this way; the choice holds for that closure only, on its thread).
+    @TaskLocal public static var current = Conv2dAlgorithm.automatic
 
     /// The output tile side m of the Winograd algorithm conv2d runs `g` by (Winograd.swift), or
     /// nil for im2col.
