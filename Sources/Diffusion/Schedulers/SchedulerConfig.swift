@@ -52,24 +52,6 @@ public struct SchedulerConfig: Equatable, Sendable {
 
     public init() {}
 
-    /// The keys this type knows, as diffusers names them; others in a file are kept as read.
-    static let keyPaths: [(String, PartialKeyPath<SchedulerConfig>)] = [
-        ("_class_name", \.className), ("num_train_timesteps", \.numTrainTimesteps), ("beta_start", \.betaStart),
-        ("beta_end", \.betaEnd), ("beta_schedule", \.betaSchedule), ("trained_betas", \.trainedBetas),
-        ("prediction_type", \.predictionType), ("clip_sample", \.clipSample), ("clip_sample_range", \.clipSampleRange),
-        ("thresholding", \.thresholding), ("timestep_spacing", \.timestepSpacing), ("steps_offset", \.stepsOffset),
-        ("rescale_betas_zero_snr", \.rescaleBetasZeroSNR), ("variance_type", \.varianceType),
-        ("set_alpha_to_one", \.setAlphaToOne), ("interpolation_type", \.interpolationType),
-        ("use_karras_sigmas", \.useKarrasSigmas), ("timestep_type", \.timestepType),
-        ("final_sigmas_type", \.finalSigmasType), ("sigma_min", \.sigmaMin), ("sigma_max", \.sigmaMax),
-        ("use_exponential_sigmas", \.useExponentialSigmas), ("use_beta_sigmas", \.useBetaSigmas),
-        ("use_lu_lambdas", \.useLuLambdas), ("use_flow_sigmas", \.useFlowSigmas), ("solver_order", \.solverOrder),
-        ("algorithm_type", \.algorithmType), ("solver_type", \.solverType), ("lower_order_final", \.lowerOrderFinal),
-        ("euler_at_final", \.eulerAtFinal), ("lambda_min_clipped", \.lambdaMinClipped), ("predict_x0", \.predictX0),
-        ("disable_corrector", \.disableCorrector),
-        ("skip_prk_steps", \.skipPRKSteps),
-    ]
-
     public init(json data: Data, path: String) throws {
         let object = (try? JSONSerialization.jsonObject(with: data))
             ?? (try? JSONSerialization.jsonObject(with: Self.quotingNonFiniteNumbers(data)))

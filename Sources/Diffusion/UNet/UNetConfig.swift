@@ -69,10 +69,3 @@ public struct UNetConfig: Equatable, Sendable {
         if let numClassEmbeds, numClassEmbeds < 1 { throw fail("num_class_embeds", "must be positive") }
     }
 }
-
-/// A config.json value that is malformed or unsupported (a UNet's or a scheduler's).
-public struct ConfigError: Error, CustomStringConvertible {
-    public let field: String
-    public let reason: String
-    public var description: String { "config field \"\(field)\": \(reason)" }
-}
