@@ -44,9 +44,10 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         (self.precision, self.recall, self.density, self.coverage) = (precision, recall, density, coverage)
     }
 
-    /// The report as Markdown: the metrics beside their real-vs-real floor, the pixel
-    /// statistics and the warnings.
-    public func markdown(title: String) -> String {
+    /// The report as Markdown: the warnings (unless `warnings` is false: a terminal prints
+    /// them last, as "Warning:" lines), the metrics beside their real-vs-real floor and the
+    /// pixel statistics.
+    public func markdown(title: String, warnings showWarnings: Bool = true) -> String {
         func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "" }
         func row(_ name: String, _ value: Double?, _ floorValue: Double? = nil, _ format: String = "%.4f") -> String {
             value.map { "| \(name) | \(String(format: format, $0)) | \(number(floorValue, format)) |\n" } ?? ""
@@ -54,7 +55,7 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         var text = "# \(title)\n\nFeatures: \(features). Real images: \(nReal); generated images: \(nFake)"
         text += nTrain.map { "; training images: \($0)" } ?? ""
         text += ".\n\n"
-        text += (warnings ?? []).map { "**Warning:** \($0)\n\n" }.joined()
+        if showWarnings { text += (warnings ?? []).map { "**Warning:** \($0)\n\n" }.joined() }
         text += "| metric | value | real vs real\(floor.map { " (\($0.images) vs \($0.images))" } ?? "") |\n|---|---|---|\n"
         text += row("FID", fid, floor?.fidAtReportSizes) + row("KID", kid, floor?.kid, "%.5f") + row("KID std", kidStd, nil, "%.5f")
         text += row("precision", precision, floor?.precision) + row("recall", recall, floor?.recall)

@@ -77,7 +77,7 @@ struct Evaluate: ParsableCommand {
         } else {
             result = try evaluateFolders(real: real!, fake: fake!)
         }
-        print(result.markdown(title: "Evaluation"))
+        print(result.markdown(title: "Evaluation", warnings: false))
         for warning in result.warnings ?? [] { print("Warning: \(warning)") }
         if let json {
             let encoder = JSONEncoder()
@@ -101,7 +101,7 @@ struct Evaluate: ParsableCommand {
         let report = try Calibration.run(dataset, extractor: extractor, size: count, otherClass: otherClass, seed: seed) { label in
             print("  \(label)")
         }
-        print(report.markdown())
+        print(report.markdown(verdicts: false))
         for verdict in report.verdicts { print("Warning: \(verdict)") }
         if let json {
             let encoder = JSONEncoder()

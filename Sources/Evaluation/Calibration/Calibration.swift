@@ -118,8 +118,8 @@ public enum Calibration {
 
 extension Calibration.Report {
     /// The ladder as Markdown: settings, the table (each FID also as a multiple of the floor's),
-    /// the verdicts.
-    public func markdown(title: String = "Disturbance ladder") -> String {
+    /// the verdicts (unless `verdicts` is false: a terminal prints them last, as "Warning:" lines).
+    public func markdown(title: String = "Disturbance ladder", verdicts showVerdicts: Bool = true) -> String {
         let floorFID = rows.first { $0.disturbance == nil }?.fid ?? .nan
         var text = "# \(title)\n\nFeatures: \(features). Real images: \(real), two disjoint random sets of \(images) "
         text += "(seed \(seed)); the second disturbed\(otherClass.map { "; class \"\($0)\" left out of both and mixed in by other-class" } ?? "").\n\n"
@@ -128,9 +128,11 @@ extension Calibration.Report {
             text += String(format: "| %@ | %.3f | %.1f | %.5f | %.4f | %.4f | %.4f |\n", row.label, row.fid, row.fid / floorFID,
                            row.kid, row.precision, row.recall, row.coverage)
         }
-        text += verdicts.isEmpty
-            ? "\nVerdict: every metric worsens steadily under every disturbance.\n"
-            : "\nVerdict: not every column worsens steadily:\n\n" + verdicts.map { "- \($0)\n" }.joined()
+        if verdicts.isEmpty {
+            text += "\nVerdict: every metric worsens steadily under every disturbance.\n"
+        } else if showVerdicts {
+            text += "\nVerdict: not every column worsens steadily:\n\n" + verdicts.map { "- \($0)\n" }.joined()
+        }
         return text
     }
 
