@@ -56,17 +56,18 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         text += nTrain.map { "; training images: \($0)" } ?? ""
         text += ".\n\n"
         if showWarnings { text += (warnings ?? []).map { "**Warning:** \($0)\n\n" }.joined() }
-        text += "| metric | value | real vs real\(floor.map { " (\($0.images) vs \($0.images))" } ?? "") |\n|---|---|---|\n"
+        text += "| metric | value | real vs real\(floor.map { " (\($0.images) held out vs \($0.referenceImages))" } ?? "") |\n|---|---|---|\n"
         text += row("FID", fid, floor?.fidAtReportSizes) + row("KID", kid, floor?.kid, "%.5f") + row("KID std", kidStd, nil, "%.5f")
         text += row("precision", precision, floor?.precision) + row("recall", recall, floor?.recall)
         text += row("density", density, floor?.density) + row("coverage", coverage, floor?.coverage)
         text += row("inception score", inceptionScore) + row("inception score std", inceptionScoreStd)
         text += row("class entropy (nats)", classEntropy) + row("memorization rate", memorizationRate)
         if let floor {
-            text += "\nReal vs real: two disjoint random sets of \(floor.images) real images measured the same way, "
-            text += "the mean of \(floor.draws) draws; its FID (\(String(format: "%.4f", floor.fid)) at \(floor.images) vs "
-            text += "\(floor.images)) is rescaled to \(nReal) vs \(nFake) images by FID's 1/N bias. A generated set "
-            text += "near these numbers cannot be told from real data in these features.\n"
+            text += "\nReal vs real: \(floor.images) real images held out as if generated and measured against the other "
+            text += "\(floor.referenceImages), the mean of \(floor.draws) random draws; its FID (\(String(format: "%.4f", floor.fid))) "
+            text += "is rescaled to \(nReal) vs \(nFake) images by FID's 1/N bias. A generated set near these numbers "
+            text += "cannot be told from real data in these features. Sets made class by class in the real proportions "
+            text += "can score below it: random draws also vary in their class counts.\n"
         }
         if let pixels { text += "\n" + pixels.markdown() }
         if let classHistogram {
@@ -77,16 +78,17 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     }
 }
 
-/// The metrics of two disjoint random sets of real images, `images` each, averaged over
-/// `draws` draws: the floor of a feature space at that sample size.
+/// The metrics of `images` real images held out as if generated, against the other
+/// `referenceImages` real ones, averaged over `draws` random draws: the floor of a feature
+/// space at the report's sizes (near them when the real set holds under twice the generated).
 ///
 /// FID's floor is all bias, and FID's bias falls as 1/N in each set's size (Chong and Forsyth
-/// 2020), so `fidAtReportSizes` rescales it from two sets of `images` to the sizes of the
-/// report's own comparison (nReal against nFake): fid x (images / 2) x (1/nReal + 1/nFake).
-/// KID is unbiased, so its floor is near 0 at any size; precision, recall, density and
-/// coverage are given as measured at `images`.
+/// 2020), so `fidAtReportSizes` rescales it from (referenceImages, images) to the report's own
+/// (nReal, nFake): fid x (1/nReal + 1/nFake) / (1/referenceImages + 1/images). KID is
+/// unbiased; precision, recall, density and coverage are given as measured.
 public struct FeatureFloor: Codable, Equatable, Sendable {
     public var images: Int
+    public var referenceImages: Int
     public var draws: Int
     public var fid: Double
     public var fidAtReportSizes: Double
@@ -97,6 +99,7 @@ public struct FeatureFloor: Codable, Equatable, Sendable {
     public var coverage: Double
 
     enum CodingKeys: String, CodingKey {
-        case images, draws, fid, fidAtReportSizes = "fid_at_report_sizes", kid, precision, recall, density, coverage
+        case images, referenceImages = "reference_images", draws, fid, fidAtReportSizes = "fid_at_report_sizes", kid
+        case precision, recall, density, coverage
     }
 }

@@ -58,25 +58,26 @@ public enum Evaluator {
                                 density: manifold.density, coverage: manifold.coverage)
     }
 
-    /// The metrics between two disjoint random sets of min(`fakeCount`, N / 2) real feature
-    /// rows, averaged over `draws` seeded draws: the floor a generated set of `fakeCount`
-    /// images is read against (FID also rescaled to N real against `fakeCount` generated). Nil
-    /// when those sets would hold under 6 rows (density and coverage look at 5 neighbours).
+    /// The floor a generated set of `fakeCount` images is read against: min(`fakeCount`, N / 2)
+    /// real rows held out as if generated and compared with the other real rows, as the report
+    /// compares, averaged over `draws` seeded draws (FID also rescaled to N real against
+    /// `fakeCount` generated). Nil when fewer than 6 rows would be held out (density and
+    /// coverage look at 5 neighbours).
     public static func floor(real: FeatureMatrix, fakeCount: Int, draws: Int = 3, seed: UInt64 = 0) throws -> FeatureFloor? {
-        let images = min(fakeCount, real.count / 2)
-        guard images >= 6, draws >= 1 else { return nil }
+        let heldOut = min(fakeCount, real.count / 2)
+        guard heldOut >= 6, draws >= 1 else { return nil }
         var runs: [EvaluationResult] = []
         for draw in 0..<draws {
             let order = seededPermutation(real.count, seed: seed &+ UInt64(draw))
-            let a = real.rows(Array(order[0..<images])), b = real.rows(Array(order[images..<(2 * images)]))
-            runs.append(try compare(real: a, fake: b, extractor: "", seed: seed))
+            let held = real.rows(Array(order[0..<heldOut])), rest = real.rows(Array(order[heldOut...]))
+            runs.append(try compare(real: rest, fake: held, extractor: "", seed: seed))
         }
         func mean(_ value: (EvaluationResult) -> Double) -> Double { runs.map(value).reduce(0, +) / Double(draws) }
-        let fid = mean(\.fid)
-        let scaled = fid * Double(images) / 2 * (1 / Double(real.count) + 1 / Double(fakeCount))
-        return FeatureFloor(images: images, draws: draws, fid: fid, fidAtReportSizes: scaled, kid: mean(\.kid),
-                            precision: mean(\.precision), recall: mean(\.recall), density: mean(\.density),
-                            coverage: mean(\.coverage))
+        let fid = mean(\.fid), rest = real.count - heldOut
+        let scaled = fid * (1 / Double(real.count) + 1 / Double(fakeCount)) / (1 / Double(rest) + 1 / Double(heldOut))
+        return FeatureFloor(images: heldOut, referenceImages: rest, draws: draws, fid: fid, fidAtReportSizes: scaled,
+                            kid: mean(\.kid), precision: mean(\.precision), recall: mean(\.recall),
+                            density: mean(\.density), coverage: mean(\.coverage))
     }
 
     /// Adds the pixel statistics of `fake` against `real` (and their floor) to a result, with

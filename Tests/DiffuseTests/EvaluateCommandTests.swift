@@ -29,7 +29,7 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertNotNil(object["warnings"] as? [String])
         XCTAssertEqual((object["floor"] as? [String: Any])?["images"] as? Int, 8)
         let text = try String(contentsOf: markdown, encoding: .utf8)
-        XCTAssertTrue(text.contains("| metric | value | real vs real (8 vs 8) |"), text)
+        XCTAssertTrue(text.contains("| metric | value | real vs real (8 held out vs 16) |"), text)
         XCTAssertTrue(text.contains("| values at 0 |"), text)
     }
 

@@ -87,21 +87,23 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(Double(scale[48]), oneLevel, accuracy: 1e-6, "channel 0's 10th percentile")
     }
 
-    /// The floor: the mean of its draws, FID rescaled by 1/N to the report's sizes, none
-    /// when the sets would be too small for five neighbours.
-    func testFloorAveragesDrawsAndRescalesFID() throws {
+    /// The floor: real rows held out as if generated against the rest, the mean of its draws,
+    /// FID rescaled by 1/N to the report's sizes; none when too few rows would be held out.
+    func testFloorHoldsOutRealRowsAndRescalesFID() throws {
         let real = MetricsFixtures.philoxFeatures(seed: 11, count: 100, dimension: 4)
         let floor = try XCTUnwrap(try Evaluator.floor(real: real, fakeCount: 20, draws: 3, seed: 5))
         XCTAssertEqual(floor.images, 20)
+        XCTAssertEqual(floor.referenceImages, 80)
         var fids: [Double] = []
         for draw in 0..<3 {
             let order = seededPermutation(100, seed: 5 + UInt64(draw))
-            fids.append(try Evaluator.compare(real: real.rows(Array(order[0..<20])), fake: real.rows(Array(order[20..<40])),
+            fids.append(try Evaluator.compare(real: real.rows(Array(order[20...])), fake: real.rows(Array(order[0..<20])),
                                               extractor: "", seed: 5).fid)
         }
         XCTAssertEqual(floor.fid, fids.reduce(0, +) / 3, accuracy: 1e-12)
-        XCTAssertEqual(floor.fidAtReportSizes, floor.fid * 10 * (1.0 / 100 + 1.0 / 20), accuracy: 1e-12)
-        XCTAssertEqual(try Evaluator.floor(real: real, fakeCount: 500)?.images, 50, "half the real set at most")
+        XCTAssertEqual(floor.fidAtReportSizes, floor.fid * (1.0 / 100 + 1.0 / 20) / (1.0 / 80 + 1.0 / 20), accuracy: 1e-12)
+        let halves = try XCTUnwrap(try Evaluator.floor(real: real, fakeCount: 500))
+        XCTAssertEqual([halves.images, halves.referenceImages], [50, 50], "half the real set at most")
         XCTAssertNil(try Evaluator.floor(real: real, fakeCount: 5))
     }
 

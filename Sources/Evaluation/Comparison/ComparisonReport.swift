@@ -18,8 +18,9 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
     public var date: String
     public var cores: Int
     public var rows: [ComparisonRow]
-    /// The metrics of two disjoint sets of `count` real images (fewer when the real folder holds
-    /// under twice `count`): the floor of the feature space at this size.
+    /// The metrics of `count` real images held out as if generated against the other real
+    /// images (fewer held out when the folder holds under twice `count`): the floor of the
+    /// feature space at this size.
     public var floor: FeatureFloor?
 
     enum CodingKeys: String, CodingKey {
@@ -91,7 +92,7 @@ extension ComparisonReport {
         return ["real vs real", "", "", "", "", String(format: "%.3f", f.fidAtReportSizes), String(format: "%.5f", f.kid), "",
                 String(format: "%.4f", f.precision), String(format: "%.4f", f.recall), String(format: "%.4f", f.density),
                 String(format: "%.4f", f.coverage), zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
-                "floor: two sets of \(f.images) real images (FID rescaled to \(nReal) vs \(count))"]
+                "floor: \(f.images) real images held out vs the other \(f.referenceImages) (FID rescaled to \(nReal) vs \(count))"]
     }
 
     /// One line per row under a header line (RFC 4180 quoting).
