@@ -48,7 +48,7 @@ public struct PixelComparison: Codable, Equatable, Sendable {
         let f = floor.largest
         let sets = "two real sets of \(floor.images) images differ by up to"
         func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
-        func points(_ x: Double) -> String { String(format: "%.1f points", 100 * x) }
+        func points(_ x: Double) -> String { String(format: "%.2f points", 100 * x) }
         func level(_ x: Double) -> String { String(format: "%.2f", x) }
         var out: [String] = []
         if d.totalVariation > f.totalVariation {
