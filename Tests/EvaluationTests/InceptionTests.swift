@@ -51,6 +51,7 @@ final class InceptionTests: XCTestCase {
         let scale = expected.map(abs).reduce(0, +) / Double(max(1, expected.count))
         var worst = 0.0
         for (a, e) in zip(actual, expected) { worst = max(worst, abs(Double(a) - e) / (abs(e) + scale)) }
+        print("FID Inception vs pytorch-fid: largest |difference| / (|pytorch-fid| + mean |pytorch-fid|) \(worst)")
         XCTAssertLessThan(worst, 1e-4, "largest relative difference", file: file, line: line)
     }
 
