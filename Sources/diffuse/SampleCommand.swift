@@ -21,8 +21,8 @@ struct Sample: ParsableCommand {
     var model: String
     @Option(help: "The folder for the images.")
     var out: String
-    @Option(help: "The sampler: \(SamplerChoice.allNames.joined(separator: ", ")).")
-    var scheduler: String = SchedulerKind.ddim.rawValue
+    @Option(help: "The sampler.")
+    var scheduler = SamplerChoice(kind: .ddim)
     @Option(help: "Sampling steps n; default 1000 for ddpm, 50 otherwise. The model runs n times, but 2n - 1 for heun and n + 9 for pndm (n + 1 with skip_prk_steps).")
     var steps: Int?
     @Option(help: "DDIM's eta: 0 is deterministic, 1 adds DDPM-like noise.")
@@ -46,9 +46,6 @@ struct Sample: ParsableCommand {
     var timestepSpacing: TimestepSpacing?
 
     func validate() throws {
-        guard SamplerChoice(name: scheduler) != nil else {
-            throw ValidationError("--scheduler must be one of \(SamplerChoice.allNames.joined(separator: ", "))")
-        }
         guard count >= 1 else { throw ValidationError("--count must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
@@ -58,7 +55,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         let (unet, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
-        let choice = SamplerChoice(name: scheduler)!
+        let choice = scheduler
         let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
         let pipeline = SamplingPipeline(unet: unet) {
             let made = try choice.make(config: schedulerConfig)
@@ -97,7 +94,7 @@ struct Sample: ParsableCommand {
             let columns = classes ?? Int(Double(count).squareRoot().rounded(.up))
             try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
         }
-        print(String(format: "Wrote %d images to %@ with %@, %d steps, in %.1f s (%.2f images/s)", count, out, scheduler, stepCount,
+        print(String(format: "Wrote %d images to %@ with %@, %d steps, in %.1f s (%.2f images/s)", count, out, scheduler.description, stepCount,
                      seconds, Double(count) / seconds) + (grid.map { "; grid: \($0)" } ?? ""))
     }
 

@@ -27,8 +27,8 @@ struct Train: ParsableCommand {
     var resolution: Int?
     @Option(help: "1 (gray) or 3 (RGB).")
     var channels: Int?
-    @Option(help: "The model size: \(UNetPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var preset: String = UNetPreset.tiny.rawValue
+    @Option(help: "The model size.")
+    var preset: UNetPreset = .tiny
     @Option(help: "A UNet2DModel config.json to train instead of a preset.")
     var config: String?
     @Flag(help: "Ignore class subfolders: train one unconditional model.")
@@ -50,10 +50,10 @@ struct Train: ParsableCommand {
     var weightDecay: Double = 1e-6
     @Option(help: "Largest EMA decay (warm-up: 1 - (1 + step)^-0.75).")
     var emaMaxDecay: Float = 0.9999
-    @Option(help: "What the model predicts: epsilon, v_prediction or sample.")
-    var predictionType: String = "epsilon"
-    @Option(help: "Noise schedule: linear, scaled_linear, squaredcos_cap_v2 or sigmoid.")
-    var betaSchedule: String = "linear"
+    @Option(help: "What the model predicts.")
+    var predictionType: PredictionType = .epsilon
+    @Option(help: "The noise schedule.")
+    var betaSchedule: NoiseSchedule.BetaSchedule = .linear
     @Option(help: "Min-SNR loss weighting with this gamma (5 is the paper's choice).")
     var minSnrGamma: Float?
     @Flag(help: "Mirror images left to right at random.")
@@ -81,15 +81,6 @@ struct Train: ParsableCommand {
         guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive") }
         if let sampleEvery, sampleEvery < 0 { throw ValidationError("--sample-every must be 0 or more") }
-        guard UNetPreset(rawValue: preset) != nil else {
-            throw ValidationError("--preset must be one of \(UNetPreset.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard PredictionType(rawValue: predictionType) != nil else {
-            throw ValidationError("--prediction-type must be epsilon, v_prediction or sample")
-        }
-        guard NoiseSchedule.BetaSchedule(rawValue: betaSchedule) != nil else {
-            throw ValidationError("--beta-schedule must be linear, scaled_linear, squaredcos_cap_v2 or sigmoid")
-        }
     }
 
     func run() throws {
@@ -167,7 +158,7 @@ struct Train: ParsableCommand {
             if let channels { (unetConfig.inChannels, unetConfig.outChannels) = (channels, channels) }
         } else {
             let classes = unconditional || listing.classNames.isEmpty ? nil : listing.classNames.count
-            unetConfig = UNetPreset(rawValue: preset)!.config(resolution: resolution ?? 32, channels: channels ?? 3, classes: classes)
+            unetConfig = preset.config(resolution: resolution ?? 32, channels: channels ?? 3, classes: classes)
         }
         let divisor = 1 << unetConfig.downsamplings
         guard unetConfig.sampleSize % divisor == 0 else {
@@ -181,8 +172,8 @@ struct Train: ParsableCommand {
         options.adamBeta2 = adamBeta2
         options.weightDecay = weightDecay
         options.emaMaxDecay = emaMaxDecay
-        options.predictionType = predictionType
-        options.betaSchedule = betaSchedule
+        options.predictionType = predictionType.rawValue
+        options.betaSchedule = betaSchedule.rawValue
         options.minSNRGamma = minSnrGamma
         options.randomFlip = randomFlip
         options.seed = seed
