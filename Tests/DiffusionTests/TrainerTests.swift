@@ -68,6 +68,29 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(straight.emaWeights.mapValues(\.scalars), resumed.emaWeights.mapValues(\.scalars))
     }
 
+    /// A step taken as two slices of the batch (as two processes would take it) equals the
+    /// step taken whole, up to the order of float additions: same images, flips, timesteps and
+    /// noise at each position, gradients weighted by each slice's share.
+    func testSlicesOfABatchAddUpToTheWholeStep() throws {
+        let (dataset, root) = try makeDataset()
+        let whole = try makeTrainer(dataset, root), sliced = try makeTrainer(dataset, root)
+        for _ in 0..<3 {
+            let loss = try whole.trainStep()
+            let count = sliced.currentBatchCount
+            let parts = try [0..<1, 1..<count].map { try sliced.accumulateGradients(positions: $0) }
+            sliced.applyGradients()
+            XCTAssertEqual(parts.reduce(0, +), loss, accuracy: 1e-6 * max(1, abs(loss)))
+        }
+        XCTAssertEqual(sliced.step, 3)
+        // Attention's key bias is left out: its true gradient is 0 (adding q.b to every score of a
+        // row leaves the softmax unchanged), so AdamW, which divides by the gradient's size, steps
+        // on float noise there, and that noise differs with the order of additions.
+        for ((name, a), (_, b)) in zip(whole.unet.namedParameters, sliced.unet.namedParameters) where !name.hasSuffix("to_k.bias") {
+            let scale = a.value.scalars.map(abs).max() ?? 1
+            for (x, y) in zip(a.value.scalars, b.value.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(scale, 1e-3), name) }
+        }
+    }
+
     func testCheckpointIsADiffusersFolderWithEMAWeights() throws {
         let (dataset, root) = try makeDataset()
         let trainer = try makeTrainer(dataset, root)

@@ -76,16 +76,38 @@ public final class Trainer {
     /// updated then).
     @discardableResult
     public func trainStep() throws -> Float {
-        let (indices, flips) = sampler.batch(step)
+        let loss = try accumulateGradients()
+        applyGradients()
+        return loss
+    }
+
+    /// The images in step `step`'s batch: the batch size, or fewer at the end of an epoch.
+    public var currentBatchCount: Int { sampler.batch(step).indices.count }
+
+    /// The first half of a step: for the images at `positions` of step `step`'s batch (all of
+    /// it by default), the forward pass, the loss and the backward pass, whose gradients add to
+    /// the parameters' (weighted by the slice's share of the batch, so that the slices of a
+    /// batch add up to the whole batch's gradient). Each position's image, flip, timestep and
+    /// noise are those of the whole batch, so any split draws the same. Returns the slice's
+    /// share of the loss; throws when it is not finite.
+    @discardableResult
+    public func accumulateGradients(positions: Range<Int>? = nil) throws -> Float {
+        let (batchIndices, batchFlips) = sampler.batch(step)
+        let batchSize = batchIndices.count
+        let positions = positions ?? 0..<batchSize
+        precondition(positions.lowerBound >= 0 && positions.upperBound <= batchSize && !positions.isEmpty,
+                     "positions \(positions) of a batch of \(batchSize)")
+        let indices = Array(batchIndices[positions]), flips = Array(batchFlips[positions])
         let x0 = dataset.batch(indices, flips: flips)
         let n = indices.count
         let imageSize = x0.count / n
+        let first = step * options.batchSize + positions.lowerBound
         let timestepWords = Philox(seed: SeedSequence.derive(options.seed, Stream.timesteps.rawValue))
         let timesteps = (0..<n).map { i in
-            Int((UInt64(timestepWords.block(UInt64(step * options.batchSize + i))[0]) * UInt64(schedule.trainTimesteps)) >> 32)
+            Int((UInt64(timestepWords.block(UInt64(first + i))[0]) * UInt64(schedule.trainTimesteps)) >> 32)
         }
         let noise = Tensor.randn(x0.shape, seed: SeedSequence.derive(options.seed, Stream.noise.rawValue),
-                                 offset: step * options.batchSize * imageSize)
+                                 offset: first * imageSize)
         let alphas = timesteps.map { schedule.alphasCumprod[$0] }
         // x_t = sqrt(a) x0 + sqrt(1 - a) eps (Ho et al. 2020, eq. 4).
         let noisy = perImageCombination(alphas.map { $0.squareRoot() }, x0, alphas.map { (1 - $0).squareRoot() }, noise)
@@ -94,18 +116,25 @@ public final class Trainer {
 
         let tape = Tape(watching: parameters)
         let output = unet(Variable(noisy), timesteps: timesteps.map(Float.init), classLabels: labels)
-        let loss = mseLoss(output, target: target, sampleWeights: options.minSNRGamma.map { minSNRWeights(alphas, gamma: $0) })
+        var loss = mseLoss(output, target: target, sampleWeights: options.minSNRGamma.map { minSNRWeights(alphas, gamma: $0) })
+        // The whole batch's mean is the slices' means weighted by their sizes.
+        if n != batchSize { loss = loss * (Float(n) / Float(batchSize)) }
         let value = loss.value.item
         guard value.isFinite else {
             throw TrainingError.nonFiniteLoss(step: step + 1, loss: value)
         }
         tape.backward(from: loss)
+        return value
+    }
+
+    /// The second half of a step: clips the accumulated gradients' norm, steps AdamW under the
+    /// step's learning rate, updates the EMA and counts the step. The gradients are cleared.
+    public func applyGradients() {
         clipGradientNorm(parameters, maxNorm: options.gradientClip)
         optimizer.learningRate = options.learningRate(atStep: step)
         optimizer.update()
         ema.update(parameters)
         step += 1
-        return value
     }
 
     /// Min-SNR-gamma weights (Hang et al. 2023) as diffusers' training scripts compute them:
