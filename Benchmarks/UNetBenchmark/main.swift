@@ -98,7 +98,7 @@ func makeTrainer(_ c: Case) throws -> Trainer {
     options.batchSize = batch
     options.warmupSteps = 0
     let unet = try UNet2DModel(config: c.config)
-    return try Trainer(unet: unet, dataset: dataset, options: options)
+    return try Trainer(denoiser: unet, dataset: dataset, options: options)
 }
 
 /// Peak resident memory of this process so far, in MB: VmHWM from /proc/self/status (Linux
@@ -112,18 +112,18 @@ func peakMemoryMB() -> Double {
 func measure(_ c: Case) throws -> Measurement {
     var m = Measurement()
     let trainer = try makeTrainer(c)
-    m.parameters = trainer.unet.parameters.reduce(0) { $0 + $1.value.count }
+    m.parameters = trainer.denoiser.parameters.reduce(0) { $0 + $1.value.count }
     try trainer.trainStep()
     m.trainImagesPerSecond = Double(batch) / median(try (0..<repeats).map { _ in try seconds { try trainer.trainStep() } })
 
     let x = Tensor.randn([batch, c.channels, c.resolution, c.resolution], seed: 1)
     let timesteps = [Float](repeating: 500, count: batch)
-    _ = trainer.unet(Variable(x), timesteps: timesteps)
-    m.forwardSeconds = median((0..<repeats).map { _ in seconds { _ = trainer.unet(Variable(x), timesteps: timesteps) } })
+    _ = trainer.denoiser(Variable(x), timesteps: timesteps, conditioning: Conditioning())
+    m.forwardSeconds = median((0..<repeats).map { _ in seconds { _ = trainer.denoiser(Variable(x), timesteps: timesteps, conditioning: Conditioning()) } })
 
     if !arguments.contains("--skip-ddim") {
         let config = trainer.schedulerConfig
-        let pipeline = SamplingPipeline(unet: trainer.unet) { try SchedulerKind.ddim.make(config: config) }
+        let pipeline = SamplingPipeline(denoiser: trainer.denoiser) { try SchedulerKind.ddim.make(config: config) }
         let times = try (0..<ddimRepeats).map { _ in try seconds { _ = try pipeline.generate(0..<batch, steps: 50, seed: 0) } }
         m.ddimImagesPerSecond = Double(batch) / median(times)
     }
@@ -156,7 +156,7 @@ if let spec = option("--memory-case") {
     try Conv2dAlgorithm.$current.withValue(algorithm) {
         if option("--memory-of") == MemoryWork.sample.rawValue {
             let config = trainer.schedulerConfig
-            let pipeline = SamplingPipeline(unet: trainer.unet) { try SchedulerKind.ddim.make(config: config) }
+            let pipeline = SamplingPipeline(denoiser: trainer.denoiser) { try SchedulerKind.ddim.make(config: config) }
             _ = try pipeline.generate(0..<batch, steps: 3, seed: 0)
         } else {
             for _ in 0..<3 { try trainer.trainStep() }

@@ -83,11 +83,11 @@ struct Compare: ParsableCommand {
         guard !renderOnly else { return try render(outFolder) }
         let (model, real) = (model!, real!)
         let rows = try self.rows
-        let (unet, savedConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let (denoiser, savedConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
-        let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: unet.config.sampleSize,
-                                                     channels: unet.config.inChannels)
+        let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: denoiser.sampleShape[2],
+                                                     channels: denoiser.sampleShape[0])
         print("Features: \(extractor.name)")
         let realSet = try ImageDataset.load(folder: URL(fileURLWithPath: real), resolution: extractor.resolution,
                                             channels: extractor.channels)
@@ -97,10 +97,10 @@ struct Compare: ParsableCommand {
 
         let gridFolder = outFolder.appendingPathComponent("grids")
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
-        let labels = unet.config.numClassEmbeds.map { classes in (0..<count).map { $0 % classes } }
+        let labels = denoiser.classCount.map { classes in (0..<count).map { $0 % classes } }
         let pipelines = rows.map { row in
             let choice = SamplerChoice(name: row.sampler)!
-            return SamplingPipeline(unet: unet) { try choice.make(config: schedulerConfig) }
+            return SamplingPipeline(denoiser: denoiser) { try choice.make(config: schedulerConfig) }
         }
         // Evaluations of every row that can run, for the overall progress.
         let evaluations = zip(rows, pipelines).map { row, pipeline in (try? pipeline.evaluations(steps: row.steps)) ?? 0 }
@@ -166,7 +166,7 @@ struct Compare: ParsableCommand {
         row.metrics = metrics
         // Cycling classes line up in columns, one class each.
         let shown = Array(images.prefix(gridCount))
-        let columns = labels == nil ? nil : pipeline.unet.config.numClassEmbeds
+        let columns = labels == nil ? nil : pipeline.denoiser.classCount
         return Grid.make(shown, columns: columns)
     }
 

@@ -53,11 +53,11 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        let (unet, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let (denoiser, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let choice = scheduler
         let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
-        let pipeline = SamplingPipeline(unet: unet) {
+        let pipeline = SamplingPipeline(denoiser: denoiser) {
             let made = try choice.make(config: schedulerConfig)
             (made as? DDIMScheduler)?.eta = eta
             return made
@@ -71,7 +71,7 @@ struct Sample: ParsableCommand {
             }
             startNoise = array
         }
-        let labels = try classLabels(unet: unet, classNames: classNames)
+        let labels = try classLabels(denoiser: denoiser, classNames: classNames)
 
         let evaluations = try pipeline.evaluations(steps: stepCount)   // rejects a bad step count before any work
         let outFolder = URL(fileURLWithPath: out)
@@ -90,7 +90,7 @@ struct Sample: ParsableCommand {
         if let raw { try Npy.write(samples, to: URL(fileURLWithPath: raw)) }
         if let grid {
             // Cycling classes line up in columns, one class each.
-            let classes = `class` == nil ? unet.config.numClassEmbeds : nil
+            let classes = `class` == nil ? denoiser.classCount : nil
             let columns = classes ?? Int(Double(count).squareRoot().rounded(.up))
             try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
         }
@@ -100,8 +100,8 @@ struct Sample: ParsableCommand {
 
     /// One label per image: --class for all, else cycling through the classes; nil for an
     /// unconditional model.
-    private func classLabels(unet: UNet2DModel, classNames: [String]) throws -> [Int]? {
-        guard let classes = unet.config.numClassEmbeds else {
+    private func classLabels(denoiser: any Denoiser, classNames: [String]) throws -> [Int]? {
+        guard let classes = denoiser.classCount else {
             if let `class` { throw CommandError("--class \(`class`): \(model) is not a class-conditional model") }
             return nil
         }

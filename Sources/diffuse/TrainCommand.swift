@@ -85,15 +85,14 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let folder = ModelFolder(URL(fileURLWithPath: out))
-        let (options, unetConfig) = try resume ? resumedRun(folder) : newRun(folder)
+        let (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
         let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
                                             channels: options.channels, skipBad: options.skipBad)
         for (path, reason) in dataset.skipped { print("warning: skipped \(path): \(reason)") }
-        if let classes = unetConfig.numClassEmbeds, classes != dataset.classNames.count {
+        if let classes = denoiser.classCount, classes != dataset.classNames.count {
             throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes) classes")
         }
-        let unet = try UNet2DModel(config: unetConfig, seed: options.seed)
-        let trainer = try Trainer(unet: unet, dataset: dataset, options: options)
+        let trainer = try Trainer(denoiser: denoiser, dataset: dataset, options: options)
         var log = try LossLog(folder: folder.url, resume: resume)
         if resume {
             try trainer.restore(from: folder)
@@ -104,8 +103,8 @@ struct Train: ParsableCommand {
                 return
             }
         }
-        let classNames = unetConfig.numClassEmbeds == nil ? [] : dataset.classNames
-        let parameterCount = unet.parameters.reduce(0) { $0 + $1.value.count }
+        let classNames = denoiser.classCount == nil ? [] : dataset.classNames
+        let parameterCount = denoiser.parameters.reduce(0) { $0 + $1.value.count }
         print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
 
         let checkpointEvery = options.checkpointEvery ?? Self.defaultCheckpointEvery, sampleEvery = options.sampleEvery ?? 0
@@ -139,7 +138,7 @@ struct Train: ParsableCommand {
     }
 
     /// The options of a new run from the flags; refuses a folder that already holds a run.
-    private func newRun(_ folder: ModelFolder) throws -> (TrainingOptions, UNetConfig) {
+    private func newRun(_ folder: ModelFolder) throws -> (TrainingOptions, any Denoiser) {
         if FileManager.default.fileExists(atPath: folder.trainingState.path) {
             throw CommandError("\(out): already holds a training run; continue it with --resume or choose a new --out")
         }
@@ -181,16 +180,16 @@ struct Train: ParsableCommand {
         options.checkpointEvery = checkpointEvery ?? Self.defaultCheckpointEvery
         options.sampleEvery = sampleEvery ?? 0
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-        return (options, unetConfig)
+        return (options, try UNet2DModel(config: unetConfig, seed: options.seed))
     }
 
     /// The saved run, with a new total of steps, data path or checkpoint and sample cadence when given.
-    private func resumedRun(_ folder: ModelFolder) throws -> (TrainingOptions, UNetConfig) {
-        var (options, unetConfig) = try Trainer.savedRun(in: folder)
+    private func resumedRun(_ folder: ModelFolder) throws -> (TrainingOptions, any Denoiser) {
+        var (options, denoiser) = try Trainer.savedRun(in: folder)
         if let steps { options.steps = steps }
         if let data { options.data = data }
         if let checkpointEvery { options.checkpointEvery = checkpointEvery }
         if let sampleEvery { options.sampleEvery = sampleEvery }
-        return (options, unetConfig)
+        return (options, denoiser)
     }
 }

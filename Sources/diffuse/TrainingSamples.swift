@@ -11,10 +11,10 @@ enum TrainingSamples {
     /// Writes samples/step-NNNNNN.png under `folder` and returns its URL. Class-conditional
     /// models cycle through the classes.
     static func write(trainer: Trainer, folder: URL, classes: Int) throws -> URL {
-        let ema = try UNet2DModel(config: trainer.unet.config)
+        let ema = try trainer.denoiser.sameArchitecture(seed: 0)
         try ema.load(stateDict: trainer.emaWeights)
         let schedulerConfig = trainer.schedulerConfig
-        let pipeline = SamplingPipeline(unet: ema) { try SchedulerKind.ddim.make(config: schedulerConfig) }
+        let pipeline = SamplingPipeline(denoiser: ema) { try SchedulerKind.ddim.make(config: schedulerConfig) }
         let labels = classes > 0 ? (0..<count).map { $0 % classes } : nil
         let images = try pipeline.generate(0..<count, steps: steps, seed: trainer.options.seed, labels: labels)
         let samples = folder.appendingPathComponent("samples")

@@ -13,7 +13,7 @@ final class ShippedModelTests: XCTestCase {
 
     func testFashionMNISTModelDenoisesUnseenImagesOfEachClass() throws {
         let models = root.appendingPathComponent("Models")
-        let (unet, schedulerConfig, classNames) = try ModelFolder(models.appendingPathComponent("fashion-mnist")).load()
+        let (denoiser, schedulerConfig, classNames) = try ModelFolder(models.appendingPathComponent("fashion-mnist")).load()
         let evaluator = try EvaluatorFolder.load(from: models.appendingPathComponent("fashion-mnist-evaluator"))
         XCTAssertEqual(classNames, evaluator.network.config.classNames)
         XCTAssertEqual(schedulerConfig.predictionType, "v_prediction")
@@ -28,7 +28,8 @@ final class ShippedModelTests: XCTestCase {
         let a = try schedulerConfig.noiseSchedule().alphasCumprod[timestep]
         let noise = Tensor.randn(x0.shape, seed: 7)
         let noisy = x0 * a.squareRoot() + noise * (1 - a).squareRoot()
-        let v = unet(Variable(noisy), timesteps: [Float](repeating: Float(timestep), count: labels.count), classLabels: labels).value
+        let timesteps = [Float](repeating: Float(timestep), count: labels.count)
+        let v = denoiser(Variable(noisy), timesteps: timesteps, conditioning: Conditioning(classLabels: labels)).value
         let x0Predicted = noisy * a.squareRoot() - v * (1 - a).squareRoot()   // x0 from v (Salimans & Ho 2022)
 
         // An untrained model (v = 0) would leave the image at sqrt(a) x_t.

@@ -32,7 +32,7 @@ func saveTinyModel(under root: URL, name: String = "model", spacing: String? = n
     scheduler.timestepSpacing = spacing
     let folder = root.appendingPathComponent(name)
     let weights = Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter.value) })
-    try ModelFolder(folder).save(unetConfig: config, weights: weights, scheduler: scheduler, classNames: [])
+    try ModelFolder(folder).save(denoiser: unet, weights: weights, scheduler: scheduler, classNames: [])
     return folder
 }
 

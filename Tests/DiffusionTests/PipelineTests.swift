@@ -15,7 +15,7 @@ final class PipelineTests: XCTestCase {
         let io = try SafeTensors.read(from: folder.appendingPathComponent("io.safetensors"))
         let latents = try XCTUnwrap(io["latents"]), expected = try XCTUnwrap(io["images"])
         let steps = try XCTUnwrap(io.metadata["steps"].flatMap(Int.init))
-        let pipeline = SamplingPipeline(unet: unet) { try SchedulerKind.ddim.make(config: schedulerConfig) }
+        let pipeline = SamplingPipeline(denoiser: unet) { try SchedulerKind.ddim.make(config: schedulerConfig) }
         let samples = try pipeline.generate(0..<latents.shape[0], steps: steps, seed: 0, latents: latents)
         // diffusers writes (x / 2 + 0.5) clamped to [0, 1], channels last.
         let images = (samples * 0.5 + 0.5).clamped(0, 1).permuted([0, 2, 3, 1])
@@ -35,7 +35,7 @@ final class PipelineTests: XCTestCase {
         for kind in deterministic {
             let name = kind.rawValue
             let expected = try XCTUnwrap(fixture[name], name)
-            let pipeline = SamplingPipeline(unet: unet) { try kind.make(config: schedulerConfig) }
+            let pipeline = SamplingPipeline(denoiser: unet) { try kind.make(config: schedulerConfig) }
             XCTAssertEqual(try pipeline.evaluations(steps: steps), fixture.metadata[name].flatMap(Int.init), name)
             XCTAssertEqual(try pipeline.makeScheduler().timestepsAfterSetting(steps), try XCTUnwrap(fixture["\(name).timesteps"]).scalars, name)
             let samples = try pipeline.generate(0..<latents.shape[0], steps: steps, seed: 0, latents: latents)
@@ -45,7 +45,7 @@ final class PipelineTests: XCTestCase {
 
     func testImageDependsOnlyOnSeedAndIndex() throws {
         let (unet, schedulerConfig, _) = try ModelFolder(folder).load()
-        let pipeline = SamplingPipeline(unet: unet) {
+        let pipeline = SamplingPipeline(denoiser: unet) {
             let scheduler = try SchedulerKind.ddim.make(config: schedulerConfig)
             (scheduler as? DDIMScheduler)?.eta = 1   // noise at every step, also reproducible
             return scheduler

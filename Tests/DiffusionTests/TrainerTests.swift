@@ -40,7 +40,7 @@ final class TrainerTests: XCTestCase {
     }
 
     private func makeTrainer(_ dataset: ImageDataset, _ root: URL) throws -> Trainer {
-        try Trainer(unet: try UNet2DModel(config: tinyConfig(), seed: 3), dataset: dataset, options: options(root))
+        try Trainer(denoiser: try UNet2DModel(config: tinyConfig(), seed: 3), dataset: dataset, options: options(root))
     }
 
     func testResumedRunEndsWithTheSameWeightsBitForBit() throws {
@@ -54,15 +54,15 @@ final class TrainerTests: XCTestCase {
         try first.saveCheckpoint(to: folder, classNames: dataset.classNames)
         try first.trainStep()   // progress after the checkpoint, lost when the run is killed
 
-        let (savedOptions, savedConfig) = try Trainer.savedRun(in: folder)
+        let (savedOptions, savedDenoiser) = try Trainer.savedRun(in: folder)
         XCTAssertEqual(savedOptions, options(root))
-        XCTAssertEqual(savedConfig, tinyConfig())
-        let resumed = try Trainer(unet: try UNet2DModel(config: savedConfig, seed: 99), dataset: dataset, options: savedOptions)
+        XCTAssertEqual((savedDenoiser as? UNet2DModel)?.config, tinyConfig())
+        let resumed = try Trainer(denoiser: savedDenoiser, dataset: dataset, options: savedOptions)
         try resumed.restore(from: folder)
         XCTAssertEqual(resumed.step, 3)
         for _ in 0..<3 { try resumed.trainStep() }
 
-        for ((name, a), (_, b)) in zip(straight.unet.namedParameters, resumed.unet.namedParameters) {
+        for ((name, a), (_, b)) in zip(straight.denoiser.namedParameters, resumed.denoiser.namedParameters) {
             XCTAssertEqual(a.value.scalars, b.value.scalars, "\(name) differs after resuming")
         }
         XCTAssertEqual(straight.emaWeights.mapValues(\.scalars), resumed.emaWeights.mapValues(\.scalars))
@@ -85,7 +85,7 @@ final class TrainerTests: XCTestCase {
         // Attention's key bias is left out: its true gradient is 0 (adding q.b to every score of a
         // row leaves the softmax unchanged), so AdamW, which divides by the gradient's size, steps
         // on float noise there, and that noise differs with the order of additions.
-        for ((name, a), (_, b)) in zip(whole.unet.namedParameters, sliced.unet.namedParameters) where !name.hasSuffix("to_k.bias") {
+        for ((name, a), (_, b)) in zip(whole.denoiser.namedParameters, sliced.denoiser.namedParameters) where !name.hasSuffix("to_k.bias") {
             let scale = a.value.scalars.map(abs).max() ?? 1
             for (x, y) in zip(a.value.scalars, b.value.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(scale, 1e-3), name) }
         }
@@ -102,7 +102,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(scheduler.predictionType, "v_prediction")
         XCTAssertEqual(scheduler.timestepSpacing, "trailing", "samplers start at the last training timestep")
         XCTAssertEqual(unet.stateDict().mapValues(\.scalars), trainer.emaWeights.mapValues(\.scalars))
-        XCTAssertNotEqual(unet.stateDict().mapValues(\.scalars), trainer.unet.stateDict().mapValues(\.scalars),
+        XCTAssertNotEqual(unet.stateDict().mapValues(\.scalars), trainer.denoiser.stateDict().mapValues(\.scalars),
                           "the saved weights are the EMA's, not the raw weights")
     }
 
@@ -112,13 +112,13 @@ final class TrainerTests: XCTestCase {
         settings.steps = 60
         settings.minSNRGamma = nil
         settings.predictionType = "epsilon"
-        let trainer = try Trainer(unet: try UNet2DModel(config: tinyConfig(), seed: 3), dataset: dataset, options: settings)
+        let trainer = try Trainer(denoiser: try UNet2DModel(config: tinyConfig(), seed: 3), dataset: dataset, options: settings)
         var losses: [Float] = []
         for _ in 0..<60 { losses.append(try trainer.trainStep()) }
         let early = losses[2..<12].reduce(0, +) / 10, late = losses[50..<60].reduce(0, +) / 10
         XCTAssertLessThan(late, early, "loss did not fall: \(early) -> \(late)")
 
-        trainer.unet.parameters[0].value = Tensor(shape: trainer.unet.parameters[0].shape, repeating: .nan)
+        trainer.denoiser.parameters[0].value = Tensor(shape: trainer.denoiser.parameters[0].shape, repeating: .nan)
         XCTAssertThrowsError(try trainer.trainStep()) { error in
             XCTAssertTrue("\(error)".contains("the loss became nan at step 61"), "\(error)")
         }

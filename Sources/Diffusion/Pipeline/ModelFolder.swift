@@ -4,7 +4,7 @@ import NN
 /// A model folder in diffusers' pipeline layout:
 ///
 ///     model_index.json                         pipeline class and components
-///     unet/config.json                         UNet2DModel config
+///     unet/config.json                         the denoiser's config (UNet2DModel, ...)
 ///     unet/diffusion_pytorch_model.safetensors weights (ours: the EMA weights)
 ///     scheduler/scheduler_config.json          the training noise schedule and sampler settings
 ///     class_names.json                         ours, for class-conditional models
@@ -24,20 +24,22 @@ public struct ModelFolder {
     var classNamesFile: URL { url.appendingPathComponent("class_names.json") }
     public var trainingState: URL { url.appendingPathComponent("training_state") }
 
-    /// Whether the folder has a model (its U-Net config).
+    /// Whether the folder has a model (its denoiser config).
     public var exists: Bool { FileManager.default.fileExists(atPath: unetConfig.path) }
 
-    /// Reads the U-Net (config and weights), the scheduler config and the class names.
-    public func load() throws -> (unet: UNet2DModel, scheduler: SchedulerConfig, classNames: [String]) {
+    /// Reads the denoiser (config and weights; its `_class_name` picks the architecture), the
+    /// scheduler config and the class names.
+    public func load() throws -> (denoiser: any Denoiser, scheduler: SchedulerConfig, classNames: [String]) {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FileFormatError(path: url.path, reason: "no such model folder")
         }
         guard FileManager.default.fileExists(atPath: unetConfig.path) else {
             throw FileFormatError(path: unetConfig.path, reason: "missing: a model folder holds unet/config.json (diffusers' pipeline layout)")
         }
-        let config: UNetConfig
+        let configJSON = try readData(unetConfig)
+        let denoiser: any Denoiser
         do {
-            config = try UNetConfig(json: try readData(unetConfig))
+            denoiser = try DenoiserRegistry.make(configJSON: configJSON)
         } catch let error as ConfigError {
             throw FileFormatError(path: unetConfig.path, reason: error.description)
         }
@@ -45,11 +47,10 @@ public struct ModelFolder {
             let hasBin = FileManager.default.fileExists(atPath: url.appendingPathComponent("unet/diffusion_pytorch_model.bin").path)
             throw FileFormatError(path: unetWeights.path, reason: hasBin
                 ? "missing; only safetensors weights are read (save with safe_serialization=True)"
-                : "missing: the U-Net weights")
+                : "missing: the denoiser's weights")
         }
-        let unet = try UNet2DModel(config: config)
         do {
-            try unet.load(stateDict: try SafeTensors.read(from: unetWeights).tensors)
+            try denoiser.load(stateDict: try SafeTensors.read(from: unetWeights).tensors)
         } catch let error as StateDictError {
             throw FileFormatError(path: unetWeights.path, reason: "does not fit unet/config.json: \(error)")
         }
@@ -63,22 +64,22 @@ public struct ModelFolder {
             }
             classNames = names
         }
-        return (unet, scheduler, classNames)
+        return (denoiser, scheduler, classNames)
     }
 
-    /// Writes the pipeline files: configs, `weights` as the U-Net's weights, class names. Each
-    /// file is replaced atomically.
-    public func save(unetConfig config: UNetConfig, weights: [String: Tensor], scheduler: SchedulerConfig,
+    /// Writes the pipeline files: configs, `weights` as the weights of `denoiser`'s architecture
+    /// (under its parameter names), class names. Each file is replaced atomically.
+    public func save(denoiser: any Denoiser, weights: [String: Tensor], scheduler: SchedulerConfig,
                      classNames: [String], pipelineClass: String = "DDPMPipeline") throws {
         for folder in ["unet", "scheduler"] {
             try FileManager.default.createDirectory(at: url.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         let index: [String: Any] = [
             "_class_name": pipelineClass, "_diffusers_version": UNetConfig.diffusersVersion,
-            "scheduler": ["diffusers", scheduler.className ?? "DDPMScheduler"], "unet": ["diffusers", "UNet2DModel"],
+            "scheduler": ["diffusers", scheduler.className ?? "DDPMScheduler"], "unet": ["diffusers", type(of: denoiser).className],
         ]
         try writeAtomically(try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys]), to: modelIndex)
-        try writeAtomically(try config.jsonData(), to: unetConfig)
+        try writeAtomically(try denoiser.configJSON(), to: unetConfig)
         try writeAtomically(try scheduler.jsonData(), to: schedulerConfig)
         try SafeTensors.write(weights, metadata: ["format": "pt"], to: unetWeights)
         if !classNames.isEmpty {

@@ -1,23 +1,21 @@
 import NN
 
-/// Generates images with a U-Net and a scheduler, in batches, reproducibly: image i of a run
+/// Generates images with a denoiser and a scheduler, in batches, reproducibly: image i of a run
 /// with seed s starts from elements i*CHW ..< (i+1)*CHW of s's noise stream, and the noise a
 /// scheduler adds at step k comes from the same place of the stream of seed derive(s, k + 1).
 /// So image i depends only on (seed, i), whatever the batch size or the number of images.
 public struct SamplingPipeline {
-    public let unet: UNet2DModel
+    public let denoiser: any Denoiser
     /// Makes a fresh scheduler for a batch (schedulers keep state within a run).
     public let makeScheduler: () throws -> Scheduler
 
-    public init(unet: UNet2DModel, makeScheduler: @escaping () throws -> Scheduler) {
-        self.unet = unet
+    public init(denoiser: any Denoiser, makeScheduler: @escaping () throws -> Scheduler) {
+        self.denoiser = denoiser
         self.makeScheduler = makeScheduler
     }
 
     /// The model's input shape for one image: (C, H, W).
-    public var imageShape: [Int] {
-        [unet.config.inChannels, unet.config.sampleSize, unet.config.sampleSize]
-    }
+    public var imageShape: [Int] { denoiser.sampleShape }
 
     /// Images `range` of the run, in model space (N, C, H, W), unclamped.
     ///
@@ -36,7 +34,8 @@ public struct SamplingPipeline {
         var x = (latents ?? Tensor.randn(shape, seed: seed, offset: start)).reshaped(shape) * scheduler.initNoiseSigma
         for (k, t) in scheduler.timesteps.enumerated() {
             let input = scheduler.scaleModelInput(x, timestep: t)
-            let output = unet(Variable(input), timesteps: [Float](repeating: t, count: range.count), classLabels: labels).value
+            let output = denoiser(Variable(input), timesteps: [Float](repeating: t, count: range.count),
+                                  conditioning: Conditioning(classLabels: labels)).value
             x = scheduler.step(modelOutput: output, timestep: t, sample: x) {
                 Tensor.randn(shape, seed: SeedSequence.derive(seed, UInt64(k + 1)), offset: start)
             }

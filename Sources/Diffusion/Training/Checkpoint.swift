@@ -23,7 +23,7 @@ extension Trainer {
     public func saveCheckpoint(to folder: ModelFolder, classNames: [String]) throws {
         try FileManager.default.createDirectory(at: folder.trainingState, withIntermediateDirectories: true)
         var tensors: [String: Tensor] = [:]
-        for (i, (name, parameter)) in unet.namedParameters.enumerated() {
+        for (i, (name, parameter)) in denoiser.namedParameters.enumerated() {
             tensors["model/\(name)"] = parameter.value
             tensors["ema/\(name)"] = ema.averages[i]
             tensors["adam_m/\(name)"] = optimizer.firstMoments[i]
@@ -35,14 +35,15 @@ extension Trainer {
             "adam_step": String(optimizer.step),
             "ema_updates": String(ema.updates),
             "options": String(decoding: try Self.optionsEncoder.encode(options), as: UTF8.self),
-            "unet_config": String(decoding: try unet.config.jsonData(), as: UTF8.self),
+            "unet_config": String(decoding: try denoiser.configJSON(), as: UTF8.self),
         ]
         try SafeTensors.write(tensors, metadata: metadata, to: Self.stateFile(folder))
-        try folder.save(unetConfig: unet.config, weights: emaWeights, scheduler: schedulerConfig, classNames: classNames)
+        try folder.save(denoiser: denoiser, weights: emaWeights, scheduler: schedulerConfig, classNames: classNames)
     }
 
-    /// The options and U-Net config of the run whose state is in `folder`.
-    public static func savedRun(in folder: ModelFolder) throws -> (options: TrainingOptions, unet: UNetConfig) {
+    /// The options of the run whose state is in `folder`, and its denoiser (fresh weights from
+    /// the run's seed, as the run started; `restore(from:)` loads the saved ones).
+    public static func savedRun(in folder: ModelFolder) throws -> (options: TrainingOptions, denoiser: any Denoiser) {
         let file = stateFile(folder)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw FileFormatError(path: file.path, reason: "missing: nothing to resume (train without --resume to start)")
@@ -51,18 +52,18 @@ extension Trainer {
         return try parseRun(state, path: file.path)
     }
 
-    private static func parseRun(_ state: SafeTensorsFile, path: String) throws -> (options: TrainingOptions, unet: UNetConfig) {
+    private static func parseRun(_ state: SafeTensorsFile, path: String) throws -> (options: TrainingOptions, denoiser: any Denoiser) {
         guard state.metadata["format"] == stateFormat else {
             throw FileFormatError(path: path, reason: "is not a Diffuse training state (\(stateFormat))")
         }
         guard let optionsJSON = state.metadata["options"], let unetJSON = state.metadata["unet_config"],
               let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(optionsJSON.utf8)) else {
-            throw FileFormatError(path: path, reason: "lacks the run's options or U-Net config")
+            throw FileFormatError(path: path, reason: "lacks the run's options or denoiser config")
         }
         do {
-            return (options, try UNetConfig(json: Data(unetJSON.utf8)))
+            return (options, try DenoiserRegistry.make(configJSON: Data(unetJSON.utf8), seed: options.seed))
         } catch {
-            throw FileFormatError(path: path, reason: "U-Net config: \(error)")
+            throw FileFormatError(path: path, reason: "denoiser config: \(error)")
         }
     }
 
@@ -77,7 +78,7 @@ extension Trainer {
               let emaUpdates = state.metadata["ema_updates"].flatMap(Int.init) else {
             throw FileFormatError(path: file.path, reason: "lacks the step counts")
         }
-        let named = unet.namedParameters
+        let named = denoiser.namedParameters
         func tensors(_ prefix: String) throws -> [Tensor] {
             try named.map { name, parameter in
                 guard let tensor = state["\(prefix)/\(name)"], tensor.shape == parameter.value.shape else {

@@ -2,9 +2,9 @@ import Foundation
 import Imaging
 import NN
 
-/// One training run of a U-Net on an image dataset (the recipe of diffusers' unconditional
+/// One training run of a denoiser on an image dataset (the recipe of diffusers' unconditional
 /// training example): each step takes a shuffled batch, noises it at uniformly drawn timesteps,
-/// regresses the U-Net's prediction onto the target of the prediction type (MSE, optionally
+/// regresses the denoiser's prediction onto the target of the prediction type (MSE, optionally
 /// min-SNR weighted), clips the gradient norm, steps AdamW under a warm-up + cosine learning
 /// rate, and updates the EMA of the weights.
 ///
@@ -13,7 +13,7 @@ import NN
 /// stopped.
 public final class Trainer {
     public let options: TrainingOptions
-    public let unet: UNet2DModel
+    public let denoiser: any Denoiser
     public let dataset: ImageDataset
     public let schedule: NoiseSchedule
     public let prediction: PredictionType
@@ -27,9 +27,9 @@ public final class Trainer {
     /// Seeds of the run's random streams, derived from the run's seed.
     private enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3 }
 
-    public init(unet: UNet2DModel, dataset: ImageDataset, options: TrainingOptions) throws {
+    public init(denoiser: any Denoiser, dataset: ImageDataset, options: TrainingOptions) throws {
         self.options = options
-        self.unet = unet
+        self.denoiser = denoiser
         self.dataset = dataset
         var config = SchedulerConfig()
         config.numTrainTimesteps = options.trainTimesteps
@@ -37,7 +37,7 @@ public final class Trainer {
         config.predictionType = options.predictionType
         schedule = try config.noiseSchedule()
         prediction = try config.prediction()
-        parameters = unet.parameters
+        parameters = denoiser.parameters
         optimizer = AdamW(parameters: parameters, learningRate: options.learningRate, beta1: options.adamBeta1,
                           beta2: options.adamBeta2, eps: options.adamEps, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(parameters: parameters, maxDecay: options.emaMaxDecay, useWarmup: true,
@@ -67,9 +67,9 @@ public final class Trainer {
         return config
     }
 
-    /// The EMA weights under the U-Net's parameter names.
+    /// The EMA weights under the denoiser's parameter names.
     public var emaWeights: [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: zip(unet.namedParameters.map(\.name), ema.averages))
+        Dictionary(uniqueKeysWithValues: zip(denoiser.namedParameters.map(\.name), ema.averages))
     }
 
     /// Runs step `step` and returns its loss; throws when the loss is not finite (nothing is
@@ -112,10 +112,10 @@ public final class Trainer {
         // x_t = sqrt(a) x0 + sqrt(1 - a) eps (Ho et al. 2020, eq. 4).
         let noisy = perImageCombination(alphas.map { $0.squareRoot() }, x0, alphas.map { (1 - $0).squareRoot() }, noise)
         let target = prediction.target(x0: x0, noise: noise, alphasCumprod: alphas)
-        let labels = unet.config.numClassEmbeds == nil ? nil : dataset.labels.map { all in indices.map { all[$0] } }
+        let labels = denoiser.classCount == nil ? nil : dataset.labels.map { all in indices.map { all[$0] } }
 
         let tape = Tape(watching: parameters)
-        let output = unet(Variable(noisy), timesteps: timesteps.map(Float.init), classLabels: labels)
+        let output = denoiser(Variable(noisy), timesteps: timesteps.map(Float.init), conditioning: Conditioning(classLabels: labels))
         var loss = mseLoss(output, target: target, sampleWeights: options.minSNRGamma.map { minSNRWeights(alphas, gamma: $0) })
         // The whole batch's mean is the slices' means weighted by their sizes.
         if n != batchSize { loss = loss * (Float(n) / Float(batchSize)) }
