@@ -13,7 +13,9 @@ struct Sample: ParsableCommand {
             batch size (on the same machine and instruction set: another CPU may round \
             differently in the last bits). A \
             class-conditional model cycles through its classes (image i has class i mod K) \
-            unless --class is given.
+            unless --class is given. --shard i/n makes only the i-th of n contiguous blocks of \
+            the --count images, named as the whole run names them: n machines (a Slurm job \
+            array, a Kubernetes Indexed Job) writing into one folder make the same set as one.
             """
     )
 
@@ -44,12 +46,15 @@ struct Sample: ParsableCommand {
 
     @Option(help: TimestepSpacing.optionHelp)
     var timestepSpacing: TimestepSpacing?
+    @Option(help: "Make only shard i of n (0-based): the i-th of n contiguous blocks of the --count images; --latents, --grid and --raw then cover that block.")
+    var shard: Shard?
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         guard eta >= 0 else { throw ValidationError("--eta must be 0 or more") }
+        if let shard, shard.total > count { throw ValidationError("--shard \(shard): more shards than the \(count) images") }
     }
 
     func run() throws {
@@ -63,27 +68,28 @@ struct Sample: ParsableCommand {
             return made
         }
         let imageShape = pipeline.imageShape
+        let images = shard?.images(of: count) ?? 0..<count
         var startNoise: Tensor?
         if let latents {
             let array = try Npy.read(from: URL(fileURLWithPath: latents)).tensor()
-            guard array.shape == [count] + imageShape else {
-                throw CommandError("\(latents): shape \(array.shape), expected \([count] + imageShape) for --count \(count)")
+            guard array.shape == [images.count] + imageShape else {
+                throw CommandError("\(latents): shape \(array.shape), expected \([images.count] + imageShape) for \(images.count) images")
             }
             startNoise = array
         }
-        let labels = try classLabels(denoiser: denoiser, classNames: classNames)
+        let labels = try classLabels(denoiser: denoiser, classNames: classNames).map { Array($0[images]) }
 
         let evaluations = try pipeline.evaluations(steps: stepCount)   // rejects a bad step count before any work
         let outFolder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
-        let progress = Progress(total: count * evaluations, unit: "img")
+        let progress = Progress(total: images.count * evaluations, unit: "img")
         let started = Date()
-        let samples = try pipeline.generate(count: count, batchSize: batchSize, steps: stepCount, seed: seed,
+        let samples = try pipeline.generate(images: images, batchSize: batchSize, steps: stepCount, seed: seed,
                                             latents: startNoise, labels: labels) { done in
             progress.update(done, "", unitsPerItem: 1 / Double(evaluations))
         }
         progress.finish()
-        for (index, image) in Grid.images(fromBatch: samples).enumerated() {
+        for (index, image) in zip(images, Grid.images(fromBatch: samples)) {
             try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", index)))
         }
         let seconds = Date().timeIntervalSince(started)
@@ -91,11 +97,12 @@ struct Sample: ParsableCommand {
         if let grid {
             // Cycling classes line up in columns, one class each.
             let classes = `class` == nil ? denoiser.classCount : nil
-            let columns = classes ?? Int(Double(count).squareRoot().rounded(.up))
+            let columns = classes ?? Int(Double(images.count).squareRoot().rounded(.up))
             try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
         }
-        print(String(format: "Wrote %d images to %@ with %@, %d steps, in %.1f s (%.2f images/s)", count, out, scheduler.description, stepCount,
-                     seconds, Double(count) / seconds) + (grid.map { "; grid: \($0)" } ?? ""))
+        let which = shard.map { " (shard \($0): images \(images.lowerBound) to \(images.upperBound - 1) of \(count))" } ?? ""
+        print(String(format: "Wrote %d images%@ to %@ with %@, %d steps, in %.1f s (%.2f images/s)", images.count, which, out,
+                     scheduler.description, stepCount, seconds, Double(images.count) / seconds) + (grid.map { "; grid: \($0)" } ?? ""))
     }
 
     /// One label per image: --class for all, else cycling through the classes; nil for an
@@ -113,4 +120,23 @@ struct Sample: ParsableCommand {
         }
         return [Int](repeating: index, count: count)
     }
+}
+
+/// `--shard i/n`: the i-th (0-based) of n contiguous blocks of a run's images.
+struct Shard: ExpressibleByArgument, CustomStringConvertible {
+    let index: Int
+    let total: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let total = Int(parts[1]), total >= 1, index >= 0, index < total else {
+            return nil
+        }
+        (self.index, self.total) = (index, total)
+    }
+
+    var description: String { "\(index)/\(total)" }
+
+    /// Images index * count / total ..< (index + 1) * count / total: blocks that differ by at most one image.
+    func images(of count: Int) -> Range<Int> { (index * count / total)..<((index + 1) * count / total) }
 }

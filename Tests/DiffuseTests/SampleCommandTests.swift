@@ -31,4 +31,28 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", leading.path, "--out", root.path,
                                                       "--timestep-spacing", "karras"]))
     }
+
+    /// Three shards written into one folder make the files of the whole run, byte for byte,
+    /// with the same names, with different batch sizes; a bad --shard is refused.
+    func testShardsMakeTheWholeRun() throws {
+        let model = try saveTinyModel(under: root)
+        let whole = root.appendingPathComponent("whole"), shards = root.appendingPathComponent("shards")
+        var command = try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", whole.path, "--steps", "3", "--count", "7",
+                                               "--batch-size", "4", "--seed", "5"])
+        try command.run()
+        for (i, batch) in [(0, "1"), (1, "2"), (2, "3")] {
+            var part = try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", shards.path, "--steps", "3", "--count", "7",
+                                                "--batch-size", batch, "--seed", "5", "--shard", "\(i)/3"])
+            try part.run()
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: whole.path).sorted()
+        XCTAssertEqual(names, (0..<7).map { String(format: "%06d.png", $0) })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: shards.path).sorted(), names)
+        for name in names {
+            XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent(name)), try Data(contentsOf: shards.appendingPathComponent(name)), name)
+        }
+        XCTAssertEqual(Shard(argument: "1/3")?.images(of: 7), 2..<4)
+        for bad in ["3/3", "-1/2", "1", "a/b", "0/0"] { XCTAssertNil(Shard(argument: bad), bad) }
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", shards.path, "--count", "2", "--shard", "0/3"]))
+    }
 }

@@ -53,27 +53,35 @@ public struct SamplingPipeline {
     }
 
     /// Images 0 ..< count of the run, `batchSize` at a time, as one batch (count, C, H, W).
-    /// `latents` (count, C, H, W) and `labels` (count) cover all the images; `progress` gets the
-    /// image-evaluations done so far, of count * evaluations(steps:).
     public func generate(count: Int, batchSize: Int, steps: Int, seed: UInt64, latents: Tensor? = nil,
                          labels: [Int]? = nil, progress: (Int) -> Void = { _ in }) throws -> Tensor {
-        precondition(count >= 1 && batchSize >= 1, "count and batch size must be positive")
+        try generate(images: 0..<count, batchSize: batchSize, steps: steps, seed: seed, latents: latents, labels: labels,
+                     progress: progress)
+    }
+
+    /// Images `images` of the run (a shard of it: the same images a run of all of them makes,
+    /// bit for bit), `batchSize` at a time, as one batch (images.count, C, H, W). `latents`
+    /// (images.count, C, H, W) and `labels` (images.count) cover those images; `progress` gets
+    /// the image-evaluations done so far, of images.count * evaluations(steps:).
+    public func generate(images: Range<Int>, batchSize: Int, steps: Int, seed: UInt64, latents: Tensor? = nil,
+                         labels: [Int]? = nil, progress: (Int) -> Void = { _ in }) throws -> Tensor {
+        precondition(!images.isEmpty && images.lowerBound >= 0 && batchSize >= 1, "images \(images), batch size \(batchSize)")
         let perImage = imageShape.reduce(1, *)
         var values: [Float] = []
-        values.reserveCapacity(count * perImage)
+        values.reserveCapacity(images.count * perImage)
         var done = 0
-        for first in stride(from: 0, to: count, by: batchSize) {
-            let range = first..<min(first + batchSize, count)
+        for first in stride(from: images.lowerBound, to: images.upperBound, by: batchSize) {
+            let range = first..<min(first + batchSize, images.upperBound)
+            let local = (range.lowerBound - images.lowerBound)..<(range.upperBound - images.lowerBound)
             let start = latents.map { batch in
-                Tensor(shape: [range.count] + imageShape,
-                       Array(batch.scalars[(range.lowerBound * perImage)..<(range.upperBound * perImage)]))
+                Tensor(shape: [range.count] + imageShape, Array(batch.scalars[(local.lowerBound * perImage)..<(local.upperBound * perImage)]))
             }
-            let images = try generate(range, steps: steps, seed: seed, latents: start, labels: labels.map { Array($0[range]) }) { _ in
+            let batch = try generate(range, steps: steps, seed: seed, latents: start, labels: labels.map { Array($0[local]) }) { _ in
                 done += range.count
                 progress(done)
             }
-            values += images.scalars
+            values += batch.scalars
         }
-        return Tensor(shape: [count] + imageShape, values)
+        return Tensor(shape: [images.count] + imageShape, values)
     }
 }
