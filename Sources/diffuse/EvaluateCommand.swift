@@ -9,7 +9,9 @@ struct Evaluate: ParsableCommand {
         abstract: "Measure generated images against real ones: FID, KID, precision/recall, density/coverage, memorization.",
         discussion: """
             Compares image folders (--real, --fake) through a feature extractor, or features \
-            computed elsewhere (--real-features, --fake-features: N x D .npy). --features auto \
+            computed elsewhere (--real-features, --fake-features: N x D .npy; several \
+            --fake-features files, comma-separated, are one set: the shards of a sharded run, \
+            each written with --fake-features-out, give the one-machine numbers). --features auto \
             uses --evaluator, else a shipped evaluator (Models/) whose classes are the real \
             folder's, else the random-weight network. Real features are cached (see --no-cache). \
             With --train, also reports how many generated images copy a training image.
@@ -22,8 +24,12 @@ struct Evaluate: ParsableCommand {
     var fake: String?
     @Option(help: "Real features (.npy, N x D) instead of --real.")
     var realFeatures: String?
-    @Option(help: "Generated features (.npy, N x D) instead of --fake.")
+    @Option(help: "Generated features (.npy, N x D; several files comma-separated are one set) instead of --fake.")
     var fakeFeatures: String?
+    @Option(help: "Also write the generated images' features here (.npy, N x D Float32), to merge shards later.")
+    var fakeFeaturesOut: String?
+    @Option(help: "Also write the real images' features here (.npy, N x D Float32), for --real-features.")
+    var realFeaturesOut: String?
     @OptionGroup var featureOptions: FeatureOptions
     @Option(help: "Training images, to measure memorization.")
     var train: String?
@@ -63,6 +69,9 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("--real-features and --fake-features go together")
         }
         if usesFeatures && train != nil { throw ValidationError("--train needs image folders (--real, --fake)") }
+        if usesFeatures && (fakeFeaturesOut != nil || realFeaturesOut != nil) {
+            throw ValidationError("--fake-features-out and --real-features-out need image folders (--real, --fake)")
+        }
     }
 
     func run() throws {
@@ -70,7 +79,7 @@ struct Evaluate: ParsableCommand {
         var result: EvaluationResult
         if let realFeatures, let fakeFeatures {
             let realMatrix = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: realFeatures)))
-            let fakeMatrix = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: fakeFeatures)))
+            let fakeMatrix = try Self.merged(fakeFeatures.split(separator: ",").map { String($0) })
             result = try Evaluator.compare(real: realMatrix, fake: fakeMatrix,
                                            extractor: "features from \(realFeatures) and \(fakeFeatures)", seed: seed)
             result.floor = try Evaluator.floor(real: realMatrix, fakeCount: fakeMatrix.count, seed: seed)
@@ -87,6 +96,21 @@ struct Evaluate: ParsableCommand {
         if let markdown {
             try writeAtomically(Array(result.markdown(title: "Evaluation: \(fake ?? fakeFeatures!)").utf8), to: URL(fileURLWithPath: markdown))
         }
+    }
+
+    /// The rows of several .npy feature files, in the order given, as one set.
+    static func merged(_ paths: [String]) throws -> FeatureMatrix {
+        var values: [Double] = [], dimension: Int?
+        for path in paths {
+            let part = try FeatureMatrix(Npy.read(from: URL(fileURLWithPath: path)))
+            guard dimension == nil || dimension == part.dimension else {
+                throw CommandError("\(path): \(part.dimension) features a row, but \(paths[0]) has \(dimension!)")
+            }
+            dimension = part.dimension
+            values += part.values
+        }
+        let d = dimension ?? 0
+        return FeatureMatrix(count: d == 0 ? 0 : values.count / d, dimension: d, values: values)
     }
 
     /// The disturbance ladder of the extractor on the real folder.
@@ -125,7 +149,9 @@ struct Evaluate: ParsableCommand {
         let progress = Progress(total: fakeSet.count, unit: "img")
         let (fakeFeatures, probabilities) = Evaluator.features(of: fakeSet, extractor: extractor) { progress.update($0, "generated features") }
         progress.finish()
+        if let fakeFeaturesOut { try Npy.write(fakeFeatures, to: URL(fileURLWithPath: fakeFeaturesOut)) }
 
+        if let realFeaturesOut { try Npy.write(realFeatures, to: URL(fileURLWithPath: realFeaturesOut)) }
         let realMatrix = FeatureMatrix(realFeatures)
         var result = try Evaluator.compare(real: realMatrix, fake: FeatureMatrix(fakeFeatures), extractor: extractor.name, seed: seed)
         result.floor = try Evaluator.floor(real: realMatrix, fakeCount: fakeSet.count, seed: seed)

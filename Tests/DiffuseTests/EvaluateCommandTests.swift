@@ -52,4 +52,40 @@ final class EvaluateCommandTests: XCTestCase {
             XCTAssertThrowsError(try Diffuse.parseAsRoot(["evaluate"] + arguments), "\(arguments)")
         }
     }
+
+    /// Generated images evaluated in two shards, their features merged, give the numbers of
+    /// the one-machine evaluation.
+    func testMergedShardFeaturesEqualTheWholeEvaluation() throws {
+        let real = try writeRandomImages(under: root, name: "real", count: 24)
+        let all = try writeRandomImages(under: root, name: "fake", count: 10)
+        let parts = [root.appendingPathComponent("part0"), root.appendingPathComponent("part1")]
+        for (index, file) in try FileManager.default.contentsOfDirectory(atPath: all.path).sorted().enumerated() {
+            let part = parts[index < 6 ? 0 : 1]
+            try FileManager.default.createDirectory(at: part, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: all.appendingPathComponent(file), to: part.appendingPathComponent(file))
+        }
+        let whole = root.appendingPathComponent("whole.json"), merged = root.appendingPathComponent("merged.json")
+        let realNpy = root.appendingPathComponent("real.npy")
+        var one = try Diffuse.parseAsRoot(["evaluate", "--real", real.path, "--fake", all.path, "--features", "random",
+                                           "--json", whole.path, "--real-features-out", realNpy.path])
+        try one.run()
+        var npys: [String] = []
+        for (i, part) in parts.enumerated() {
+            let npy = root.appendingPathComponent("fake\(i).npy").path
+            var shard = try Diffuse.parseAsRoot(["evaluate", "--real", real.path, "--fake", part.path, "--features", "random",
+                                                 "--fake-features-out", npy])
+            try shard.run()
+            npys.append(npy)
+        }
+        var merge = try Diffuse.parseAsRoot(["evaluate", "--real-features", realNpy.path, "--fake-features", npys.joined(separator: ","),
+                                             "--json", merged.path])
+        try merge.run()
+        let a = try JSONDecoder().decode(EvaluationResult.self, from: Data(contentsOf: whole))
+        let b = try JSONDecoder().decode(EvaluationResult.self, from: Data(contentsOf: merged))
+        XCTAssertEqual(b.nFake, 10)
+        XCTAssertEqual([a.fid, a.kid, a.precision, a.recall, a.density, a.coverage], [b.fid, b.kid, b.precision, b.recall, b.density, b.coverage])
+        XCTAssertEqual(a.floor, b.floor)
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["evaluate", "--real-features", realNpy.path, "--fake-features", npys[0],
+                                                      "--fake-features-out", "x.npy"]))
+    }
 }
