@@ -63,11 +63,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip images that fail to decode instead of stopping.")
     var skipBad = false
 
-    @Option(help: "Save a checkpoint every N steps (default: \(Self.defaultCheckpointEvery); a resumed run keeps its own).")
+    @Option(help: "Save a checkpoint every N steps (default: \(TrainingRun.defaultCheckpointEvery); a resumed run keeps its own).")
     var checkpointEvery: Int?
     @Option(help: "Write a grid of EMA samples every N steps, 0 for never (default: 0; a resumed run keeps its own).")
     var sampleEvery: Int?
-    private static let defaultCheckpointEvery = 500
 
     func validate() throws {
         if !resume {
@@ -93,48 +92,35 @@ struct Train: ParsableCommand {
             throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes) classes")
         }
         let trainer = try Trainer(denoiser: denoiser, dataset: dataset, options: options)
-        var log = try LossLog(folder: folder.url, resume: resume)
+        let classNames = denoiser.classCount == nil ? [] : dataset.classNames
+        let run = try TrainingRun(trainer: trainer, folder: folder, classNames: classNames, resume: resume)
         if resume {
-            try trainer.restore(from: folder)
-            log.truncate(after: trainer.step)
             print("Resuming \(out) at step \(trainer.step) of \(options.steps)")
-            guard trainer.step < options.steps else {
+            guard !run.isFinished else {
                 print("Nothing to do: the run has already taken \(trainer.step) steps (give a larger --steps to go on)")
                 return
             }
         }
-        let classNames = denoiser.classCount == nil ? [] : dataset.classNames
         let parameterCount = denoiser.parameters.reduce(0) { $0 + $1.value.count }
         print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
 
-        let checkpointEvery = options.checkpointEvery ?? Self.defaultCheckpointEvery, sampleEvery = options.sampleEvery ?? 0
         let interruption = Interruption()
         let progress = Progress(total: options.steps, unit: "img", done: trainer.step)
-        func checkpoint() throws {
-            try trainer.saveCheckpoint(to: folder, classNames: classNames)
-            try log.write()
-        }
-        while trainer.step < options.steps {
-            if let signal = interruption.received {
-                try checkpoint()
-                progress.finish()
-                print("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
-                return
-            }
-            let started = Date()
-            let loss = try trainer.trainStep()
-            let imagesPerSecond = Double(options.batchSize) / Date().timeIntervalSince(started)
-            log.append(step: trainer.step, loss: loss, learningRate: options.learningRate(atStep: trainer.step - 1),
-                       imagesPerSecond: imagesPerSecond)
-            progress.update(trainer.step, String(format: "loss %.4f", log.smoothedLoss), unitsPerItem: Double(options.batchSize))
-            if trainer.step % checkpointEvery == 0 || trainer.step == options.steps { try checkpoint() }
-            if sampleEvery > 0 && trainer.step % sampleEvery == 0 {
-                let grid = try TrainingSamples.write(trainer: trainer, folder: folder.url, classes: classNames.count)
-                progress.note("Samples at step \(trainer.step): \(grid.path)")
+        let outcome = try run.run(stopRequested: { interruption.received }) { event in
+            switch event {
+            case let .stepped(step, _, smoothedLoss):
+                progress.update(step, String(format: "loss %.4f", smoothedLoss), unitsPerItem: Double(options.batchSize))
+            case let .samples(step, grid):
+                progress.note("Samples at step \(step): \(grid.path)")
             }
         }
         progress.finish()
-        print("Done: \(options.steps) steps, final loss \(String(format: "%.4f", log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
+        switch outcome {
+        case .stopped(let signal):
+            print("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
+        case .finished:
+            print("Done: \(options.steps) steps, final loss \(String(format: "%.4f", run.log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
+        }
     }
 
     /// The options of a new run from the flags; refuses a folder that already holds a run.
@@ -177,7 +163,7 @@ struct Train: ParsableCommand {
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad
-        options.checkpointEvery = checkpointEvery ?? Self.defaultCheckpointEvery
+        options.checkpointEvery = checkpointEvery ?? TrainingRun.defaultCheckpointEvery
         options.sampleEvery = sampleEvery ?? 0
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         return (options, try UNet2DModel(config: unetConfig, seed: options.seed))

@@ -91,6 +91,34 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// The loop: a stop request saves a checkpoint and stops; a resumed run finishes with the
+    /// weights of a run never stopped, and its loss log has one row a step.
+    func testTrainingRunStopsOnRequestAndResumesExactly() throws {
+        let (dataset, root) = try makeDataset()
+        let straight = try makeTrainer(dataset, root)
+        for _ in 0..<6 { try straight.trainStep() }
+
+        let folder = ModelFolder(root.appendingPathComponent("run"))
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        let first = try TrainingRun(trainer: try makeTrainer(dataset, root), folder: folder, classNames: dataset.classNames, resume: false)
+        var steps: [Int] = []
+        let stopped = try first.run(stopRequested: { steps.count == 2 ? SIGTERM : nil }) { event in
+            if case let .stepped(step, _, _) = event { steps.append(step) }
+        }
+        XCTAssertEqual(stopped, .stopped(signal: SIGTERM))
+        XCTAssertEqual(steps, [1, 2])
+
+        let second = try TrainingRun(trainer: try makeTrainer(dataset, root), folder: folder, classNames: dataset.classNames, resume: true)
+        XCTAssertEqual(second.trainer.step, 2)
+        XCTAssertEqual(try second.run(), .finished)
+        XCTAssertTrue(second.isFinished)
+        for ((name, a), (_, b)) in zip(straight.denoiser.namedParameters, second.trainer.denoiser.namedParameters) {
+            XCTAssertEqual(a.value.scalars, b.value.scalars, name)
+        }
+        let rows = try String(contentsOf: folder.url.appendingPathComponent("loss.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.dropFirst().map { Int($0.split(separator: ",")[0])! }, Array(1...6))
+    }
+
     func testCheckpointIsADiffusersFolderWithEMAWeights() throws {
         let (dataset, root) = try makeDataset()
         let trainer = try makeTrainer(dataset, root)

@@ -4,15 +4,16 @@ import NN
 
 /// The loss history of a run: loss.csv (step, loss, learning rate, images/s) and loss.svg,
 /// rewritten at each checkpoint so that they always agree with the saved state.
-struct LossLog {
+public struct LossLog {
     private struct Row { let step: Int; let loss: Float; let learningRate: Double; let imagesPerSecond: Double }
     private let csv: URL
     private let chart: URL
     private var rows: [Row] = []
     /// An exponential moving average of the loss, for display.
-    private(set) var smoothedLoss: Float = .nan
+    public private(set) var smoothedLoss: Float = .nan
 
-    init(folder: URL, resume: Bool) throws {
+    /// The log of the run in `folder`; with `resume`, the rows it already wrote.
+    public init(folder: URL, resume: Bool) throws {
         csv = folder.appendingPathComponent("loss.csv")
         chart = folder.appendingPathComponent("loss.svg")
         guard resume, let text = try? String(contentsOf: csv, encoding: .utf8) else { return }
@@ -26,14 +27,15 @@ struct LossLog {
     }
 
     /// Drops rows after `step` (written after the checkpoint a resume starts from).
-    mutating func truncate(after step: Int) { rows.removeAll { $0.step > step } }
+    public mutating func truncate(after step: Int) { rows.removeAll { $0.step > step } }
 
-    mutating func append(step: Int, loss: Float, learningRate: Double, imagesPerSecond: Double) {
+    public mutating func append(step: Int, loss: Float, learningRate: Double, imagesPerSecond: Double) {
         rows.append(Row(step: step, loss: loss, learningRate: learningRate, imagesPerSecond: imagesPerSecond))
         smoothedLoss = smoothedLoss.isNaN ? loss : 0.98 * smoothedLoss + 0.02 * loss
     }
 
-    func write() throws {
+    /// Rewrites loss.csv and loss.svg.
+    public func write() throws {
         var text = "step,loss,learning_rate,images_per_second\n"
         for row in rows {
             text += "\(row.step),\(row.loss),\(row.learningRate),\(String(format: "%.2f", row.imagesPerSecond))\n"

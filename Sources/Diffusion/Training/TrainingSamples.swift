@@ -1,4 +1,3 @@
-import Diffusion
 import Foundation
 import Imaging
 import NN
