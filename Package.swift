@@ -46,6 +46,11 @@ let package = Package(
             name: "Diffusion",
             dependencies: ["NN", "Imaging"]
         ),
+        // Open MPI for data-parallel training, loaded at run time under mpirun (not linked).
+        .target(
+            name: "Distributed",
+            dependencies: ["NN"]
+        ),
         .target(
             name: "Evaluation",
             dependencies: ["NN", "Imaging", "CBLAS"]
@@ -57,6 +62,7 @@ let package = Package(
                 "Imaging",
                 "Diffusion",
                 "Evaluation",
+                "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diffusion
+import Distributed
 import Foundation
 import Imaging
 import NN
@@ -12,7 +13,10 @@ struct Train: ParsableCommand {
             loss.csv, loss.svg, sample grids under samples/ and the state for --resume under \
             training_state/. Class subfolders make a class-conditional model. Ctrl-C (or SIGTERM) \
             saves a checkpoint and stops; `diffuse train --out OUT --resume` continues the run \
-            exactly where it stopped.
+            exactly where it stopped. Under `mpirun -np K` (Open MPI) the K processes share every \
+            batch (each takes its slice; gradients are summed with MPI_Allreduce), process 0 \
+            writes the files, and a signal to any process stops them all at one checkpoint; a run \
+            may resume with another K.
             """
     )
 
@@ -83,30 +87,35 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Under mpirun, join the other processes; Open MPI is loaded only then.
+        let reducer: GradientReducer = try MPIReducer.launchedSize.map { _ in try MPIReducer() } ?? SingleProcess()
+        let isMain = reducer.rank == 0
+        func say(_ line: String) { if isMain { print(line) } }
         let folder = ModelFolder(URL(fileURLWithPath: out))
         let (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
         let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
                                             channels: options.channels, skipBad: options.skipBad)
-        for (path, reason) in dataset.skipped { print("warning: skipped \(path): \(reason)") }
+        for (path, reason) in dataset.skipped { say("warning: skipped \(path): \(reason)") }
         if let classes = denoiser.classCount, classes != dataset.classNames.count {
             throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes) classes")
         }
         let trainer = try Trainer(denoiser: denoiser, dataset: dataset, options: options)
         let classNames = denoiser.classCount == nil ? [] : dataset.classNames
-        let run = try TrainingRun(trainer: trainer, folder: folder, classNames: classNames, resume: resume)
+        let run = try TrainingRun(trainer: trainer, folder: folder, classNames: classNames, resume: resume, reducer: reducer)
         if resume {
-            print("Resuming \(out) at step \(trainer.step) of \(options.steps)")
+            say("Resuming \(out) at step \(trainer.step) of \(options.steps)")
             guard !run.isFinished else {
-                print("Nothing to do: the run has already taken \(trainer.step) steps (give a larger --steps to go on)")
+                say("Nothing to do: the run has already taken \(trainer.step) steps (give a larger --steps to go on)")
                 return
             }
         }
         let parameterCount = denoiser.parameters.reduce(0) { $0 + $1.value.count }
-        print("Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
+        say((reducer.size > 1 ? "\(reducer.size) processes: " : "") + "Training \(parameterCount.formatted()) parameters on \(dataset.count) images (\(options.channels)x\(options.resolution)x\(options.resolution)\(classNames.isEmpty ? "" : ", \(classNames.count) classes")), batch \(options.batchSize), \(options.steps) steps")
 
         let interruption = Interruption()
         let progress = Progress(total: options.steps, unit: "img", done: trainer.step)
         let outcome = try run.run(stopRequested: { interruption.received }) { event in
+            guard isMain else { return }
             switch event {
             case let .stepped(step, _, smoothedLoss):
                 progress.update(step, String(format: "loss %.4f", smoothedLoss), unitsPerItem: Double(options.batchSize))
@@ -114,12 +123,12 @@ struct Train: ParsableCommand {
                 progress.note("Samples at step \(step): \(grid.path)")
             }
         }
-        progress.finish()
+        if isMain { progress.finish() }
         switch outcome {
         case .stopped(let signal):
-            print("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
+            say("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
         case .finished:
-            print("Done: \(options.steps) steps, final loss \(String(format: "%.4f", run.log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
+            say("Done: \(options.steps) steps, final loss \(String(format: "%.4f", run.log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
         }
     }
 

@@ -81,6 +81,45 @@ public final class Trainer {
         return loss
     }
 
+    /// Runs step `step` as one of `reducer.size` processes: this process takes its contiguous
+    /// slice of the batch, the gradients and losses of all slices are summed by `reducer`, and
+    /// every process applies the same update. Returns the whole batch's loss; throws on every
+    /// process when any slice's loss is not finite.
+    @discardableResult
+    public func trainStep(reducer: GradientReducer) throws -> Float {
+        guard reducer.size > 1 else { return try trainStep() }
+        let count = currentBatchCount
+        let slice = (reducer.rank * count / reducer.size)..<((reducer.rank + 1) * count / reducer.size)
+        var loss: Float = 0
+        do {
+            if !slice.isEmpty { loss = try accumulateGradients(positions: slice) }
+        } catch TrainingError.nonFiniteLoss(_, let value) {
+            loss = value   // summed below, so that every process stops together
+        }
+        // One buffer: every parameter's gradient (zeros where none reached it), then the loss.
+        let sizes = parameters.map(\.value.count)
+        var buffer = [Float](repeating: 0, count: sizes.reduce(0, +) + 1)
+        var offset = 0
+        for (parameter, size) in zip(parameters, sizes) {
+            if let gradient = parameter.gradient { buffer.replaceSubrange(offset..<(offset + size), with: gradient.scalars) }
+            offset += size
+        }
+        buffer[offset] = loss
+        try buffer.withUnsafeMutableBufferPointer { try reducer.sum($0) }
+        let total = buffer[offset]
+        guard total.isFinite else {
+            for parameter in parameters { parameter.gradient = nil }
+            throw TrainingError.nonFiniteLoss(step: step + 1, loss: total)
+        }
+        offset = 0
+        for (parameter, size) in zip(parameters, sizes) {
+            parameter.gradient = Tensor(shape: parameter.value.shape, Array(buffer[offset..<(offset + size)]))
+            offset += size
+        }
+        applyGradients()
+        return total
+    }
+
     /// The images in step `step`'s batch: the batch size, or fewer at the end of an epoch.
     public var currentBatchCount: Int { sampler.batch(step).indices.count }
 
