@@ -10,6 +10,10 @@ import Glibc
 public final class MPIReducer: GradientReducer {
     public let rank: Int
     public let size: Int
+    /// Processes of the run on this machine (Open MPI's local size).
+    public let localSize: Int
+    /// What `sum` has done so far: calls, bytes summed and seconds spent (for the report).
+    public private(set) var sums = 0, bytesSummed = 0, secondsSumming = 0.0
 
     private typealias InitFunction = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32
     private typealias CommQuery = @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?) -> Int32
@@ -56,11 +60,18 @@ public final class MPIReducer: GradientReducer {
         rank = Int(value)
         guard commSize(world, &value) == 0 else { throw DistributedError("MPI_Comm_size failed") }
         size = Int(value)
+        localSize = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
     }
 
     deinit { _ = finalize() }
 
     public func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            sums += 1
+            bytesSummed += values.count * MemoryLayout<Float>.size
+            secondsSumming += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
         // MPI counts are 32-bit: large buffers go in pieces.
         var start = 0
         while start < values.count {

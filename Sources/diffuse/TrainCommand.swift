@@ -87,8 +87,13 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        // Under mpirun, join the other processes; Open MPI is loaded only then.
-        let reducer: GradientReducer = try MPIReducer.launchedSize.map { _ in try MPIReducer() } ?? SingleProcess()
+        // Under mpirun, join the other processes (Open MPI is loaded only then), and share this
+        // machine's cores among its processes unless DIFFUSE_THREADS says otherwise.
+        let mpi = try MPIReducer.launchedSize.map { _ in try MPIReducer() }
+        if let mpi, ProcessInfo.processInfo.environment["DIFFUSE_THREADS"] == nil {
+            setenv("DIFFUSE_THREADS", String(max(1, ProcessInfo.processInfo.activeProcessorCount / mpi.localSize)), 1)
+        }
+        let reducer: GradientReducer = mpi ?? SingleProcess()
         let isMain = reducer.rank == 0
         func say(_ line: String) { if isMain { print(line) } }
         let folder = ModelFolder(URL(fileURLWithPath: out))
@@ -128,6 +133,11 @@ struct Train: ParsableCommand {
         case .stopped(let signal):
             say("Stopped by signal \(signal) at step \(trainer.step); checkpoint saved. Continue with: diffuse train --out \(out) --resume")
         case .finished:
+            if let mpi, mpi.sums > 0 {
+                say(String(format: "All-reduce: %.1f ms and %.2f MB a step on average (%d steps, %d processes, %@ threads each)",
+                           1000 * mpi.secondsSumming / Double(mpi.sums), Double(mpi.bytesSummed) / Double(mpi.sums) / 1e6,
+                           mpi.sums, mpi.size, ProcessInfo.processInfo.environment["DIFFUSE_THREADS"] ?? "?"))
+            }
             say("Done: \(options.steps) steps, final loss \(String(format: "%.4f", run.log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
         }
     }

@@ -5,10 +5,13 @@ import Foundation
 // The one set of parallel loops of the package: NN's kernels, Imaging's file decoding and
 // Evaluation's metrics all split work over the cores with these.
 
-/// Cores used by the loops Diffuse runs itself. BLAS runs single-threaded inside them (see
-/// Gemm.swift): splitting work into independent pieces, one per core, keeps both cores busy
-/// between BLAS calls as well as inside them.
-public let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// Cores used by the loops Diffuse runs itself: `DIFFUSE_THREADS` when set (several processes
+/// on one machine share its cores: `diffuse train` under mpirun sets it to the cores per
+/// process), else every core. BLAS runs single-threaded inside them (see Gemm.swift):
+/// splitting work into independent pieces, one per core, keeps the cores busy between BLAS
+/// calls as well as inside them. Read once, at first use.
+public let coreCount = max(1, ProcessInfo.processInfo.environment["DIFFUSE_THREADS"].flatMap(Int.init)
+                              ?? ProcessInfo.processInfo.activeProcessorCount)
 
 /// Runs `body(range)` over `0..<count` split into contiguous chunks on all cores; small jobs
 /// (fewer than `grain` items per core) run inline, where thread hand-off would cost more.
