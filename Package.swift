@@ -105,7 +105,7 @@ let package = Package(
         // The command-line tool end to end, on tiny models made in the tests.
         .testTarget(
             name: "DiffuseTests",
-            dependencies: ["diffuse", "Diffusion", "Evaluation", "Imaging", "NN"]
+            dependencies: ["diffuse", "Diffusion", "Distributed", "Evaluation", "Imaging", "NN"]
         ),
     ],
     swiftLanguageModes: [.v5]

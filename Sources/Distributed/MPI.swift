@@ -32,10 +32,10 @@ public final class MPIReducer: GradientReducer {
         ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init)
     }
 
-    /// Loads libmpi and joins the run. Throws a one-line error naming what is missing.
-    public init() throws {
-        let names = ["libmpi.so.40", "libmpi.so"]
-        guard let library = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_GLOBAL) }).first else {
+    /// Loads libmpi (the first of `libraries` that loads) and joins the run. Throws a one-line
+    /// error naming what is missing.
+    public init(libraries: [String] = ["libmpi.so.40", "libmpi.so"]) throws {
+        guard let library = libraries.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_GLOBAL) }).first else {
             let reason = dlerror().map { String(cString: $0) } ?? "not found"
             throw DistributedError("started under mpirun, but Open MPI's library cannot be loaded (\(reason)); install openmpi-bin and libopenmpi-dev")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Diffusion
+import Distributed
 import Imaging
 import NN
 import XCTest
@@ -101,5 +102,14 @@ final class DistributedTrainingTests: XCTestCase {
         try continued.restore(from: replayFolder)
         for _ in 0..<2 { try continued.trainStep() }
         try assertSaved(run, equal: continued)
+    }
+
+    func testMissingMPILibraryIsAOneLineError() {
+        XCTAssertThrowsError(try MPIReducer(libraries: ["libmpi-that-is-not-there.so"])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("started under mpirun, but Open MPI's library cannot be loaded ("), text)
+            XCTAssertTrue(text.hasSuffix("install openmpi-bin and libopenmpi-dev"), text)
+            XCTAssertFalse(text.contains("\n"), text)
+        }
     }
 }
