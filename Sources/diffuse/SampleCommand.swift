@@ -15,7 +15,11 @@ struct Sample: ParsableCommand {
             class-conditional model cycles through its classes (image i has class i mod K) \
             unless --class is given. --shard i/n makes only the i-th of n contiguous blocks of \
             the --count images, named as the whole run names them: n machines (a Slurm job \
-            array, a Kubernetes Indexed Job) writing into one folder make the same set as one.
+            array, a Kubernetes Indexed Job) writing into one folder make the same set as one. \
+            --per-class N or --class-counts NAME=N,... write a labelled set instead, \
+            OUT/<class>/NNNNNN.png (an image folder train, evaluate and torchvision's ImageFolder \
+            read as labelled data); image i of class c depends only on (--seed, c, i), so a set \
+            made larger keeps the images it had.
             """
     )
 
@@ -48,6 +52,10 @@ struct Sample: ParsableCommand {
     var timestepSpacing: TimestepSpacing?
     @Option(help: "Make only shard i of n (0-based): the i-th of n contiguous blocks of the --count images; --latents, --grid and --raw then cover that block.")
     var shard: Shard?
+    @Option(help: "A labelled set: this many images of every class, in OUT/<class>/.")
+    var perClass: Int?
+    @Option(help: "A labelled set of any mix: NAME=N (or INDEX=N) for each class wanted, comma-separated, in OUT/<class>/.")
+    var classCounts: String?
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be positive") }
@@ -55,6 +63,13 @@ struct Sample: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         guard eta >= 0 else { throw ValidationError("--eta must be 0 or more") }
         if let shard, shard.total > count { throw ValidationError("--shard \(shard): more shards than the \(count) images") }
+        if perClass != nil || classCounts != nil {
+            guard perClass == nil || classCounts == nil else { throw ValidationError("--per-class and --class-counts exclude each other") }
+            guard `class` == nil, shard == nil, latents == nil, raw == nil else {
+                throw ValidationError("--per-class and --class-counts do not go with --class, --shard, --latents or --raw")
+            }
+            if let perClass, perClass < 1 { throw ValidationError("--per-class must be positive") }
+        }
     }
 
     func run() throws {
@@ -66,6 +81,9 @@ struct Sample: ParsableCommand {
             let made = try choice.make(config: schedulerConfig)
             (made as? DDIMScheduler)?.eta = eta
             return made
+        }
+        if perClass != nil || classCounts != nil {
+            return try writeLabelledSet(pipeline: pipeline, classNames: classNames, steps: stepCount)
         }
         let imageShape = pipeline.imageShape
         let images = shard?.images(of: count) ?? 0..<count

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import NN
 import XCTest
 @testable import diffuse
@@ -54,5 +55,40 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertEqual(Shard(argument: "1/3")?.images(of: 7), 2..<4)
         for bad in ["3/3", "-1/2", "1", "a/b", "0/0"] { XCTAssertNil(Shard(argument: bad), bad) }
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", shards.path, "--count", "2", "--shard", "0/3"]))
+    }
+
+    /// --per-class and --class-counts write class folders that load as labelled data; image i
+    /// of a class is the same whatever else is asked; bad counts and names are refused.
+    func testLabelledSets() throws {
+        let model = try saveTinyModel(under: root, name: "conditional", classNames: ["bag", "coat", "shirt"])
+        let even = root.appendingPathComponent("even"), mix = root.appendingPathComponent("mix")
+        func sample(_ out: URL, _ extra: [String]) throws {
+            var command = try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", out.path, "--steps", "3", "--seed", "9"] + extra)
+            try command.run()
+        }
+        try sample(even, ["--per-class", "2", "--grid", root.appendingPathComponent("grid.png").path])
+        try sample(mix, ["--class-counts", "coat=3,0=1", "--batch-size", "2"])
+        let set = try ImageDataset.load(folder: even, resolution: 8, channels: 1)
+        XCTAssertEqual(set.classNames, ["bag", "coat", "shirt"])
+        XCTAssertEqual(set.labels, [0, 0, 1, 1, 2, 2])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mix.appendingPathComponent("coat").path).sorted(),
+                       ["000000.png", "000001.png", "000002.png"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mix.appendingPathComponent("bag").path), ["000000.png"])
+        for name in ["coat/000000.png", "coat/000001.png", "bag/000000.png"] {
+            XCTAssertEqual(try Data(contentsOf: even.appendingPathComponent(name)), try Data(contentsOf: mix.appendingPathComponent(name)), name)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("grid.png").path))
+
+        let refused = root.appendingPathComponent("refused")
+        for (extra, message) in [(["--class-counts", "hat=2"], "'hat' is not a class"), (["--class-counts", "coat=0"], "must be positive"),
+                                 (["--class-counts", "coat=2,coat=1"], "comes twice"), (["--class-counts", "coat"], "is not NAME=N")] {
+            XCTAssertThrowsError(try sample(refused, extra)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path), "nothing written")
+        let unconditional = try saveTinyModel(under: root, name: "plain")
+        var plain = try Diffuse.parseAsRoot(["sample", "--model", unconditional.path, "--out", refused.path, "--per-class", "2"])
+        XCTAssertThrowsError(try plain.run()) { XCTAssertTrue("\($0)".contains("is not a class-conditional model"), "\($0)") }
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", refused.path, "--per-class", "2",
+                                                      "--class-counts", "coat=1"]))
     }
 }

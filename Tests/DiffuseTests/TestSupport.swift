@@ -21,10 +21,12 @@ func tinyUNetConfig() -> UNetConfig {
     return config
 }
 
-/// A class-free 8x8 gray model with random weights, saved in the diffusers layout as `name` under
+/// An 8x8 gray model with random weights, saved in the diffusers layout as `name` under
 /// `root`, with a 100-step DDPM scheduler config (diffusers' defaults; `spacing` sets timestep_spacing).
-func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil) throws -> URL {
-    let config = tinyUNetConfig()
+/// With `classNames`, a class-conditional model of those classes.
+func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil, classNames: [String] = []) throws -> URL {
+    var config = tinyUNetConfig()
+    if !classNames.isEmpty { config.numClassEmbeds = classNames.count }
     let unet = try UNet2DModel(config: config, seed: 3)
     var scheduler = SchedulerConfig()
     scheduler.className = "DDPMScheduler"
@@ -32,7 +34,7 @@ func saveTinyModel(under root: URL, name: String = "model", spacing: String? = n
     scheduler.timestepSpacing = spacing
     let folder = root.appendingPathComponent(name)
     let weights = Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter.value) })
-    try ModelFolder(folder).save(denoiser: unet, weights: weights, scheduler: scheduler, classNames: [])
+    try ModelFolder(folder).save(denoiser: unet, weights: weights, scheduler: scheduler, classNames: classNames)
     return folder
 }
 
