@@ -83,7 +83,7 @@ struct Compare: ParsableCommand {
         guard !renderOnly else { return try render(outFolder) }
         let (model, real) = (model!, real!)
         let rows = try self.rows
-        let (denoiser, savedConfig, _) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        let (denoiser, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
         let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: denoiser.sampleShape[2],
@@ -97,7 +97,7 @@ struct Compare: ParsableCommand {
 
         let gridFolder = outFolder.appendingPathComponent("grids")
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
-        let labels = denoiser.classCount.map { classes in (0..<count).map { $0 % classes } }
+        let labels = denoiser.classes(named: classNames).map { classes in (0..<count).map { $0 % classes.count } }
         let pipelines = rows.map { row in
             let choice = SamplerChoice(name: row.sampler)!
             return SamplingPipeline(denoiser: denoiser) { try choice.make(config: schedulerConfig) }
@@ -166,7 +166,7 @@ struct Compare: ParsableCommand {
         row.metrics = metrics
         // Cycling classes line up in columns, one class each.
         let shown = Array(images.prefix(gridCount))
-        let columns = labels == nil ? nil : pipeline.denoiser.classCount
+        let columns = labels.map { Set($0).count }
         return Grid.make(shown, columns: columns)
     }
 

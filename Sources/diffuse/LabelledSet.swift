@@ -30,7 +30,7 @@ extension Sample {
     /// Writes OUT/<class>/NNNNNN.png for every class asked for; image i of class c starts from
     /// the noise of seed derive(seed, c + 1) at image i, whatever else is asked.
     func writeLabelledSet(pipeline: SamplingPipeline, classNames savedNames: [String], steps: Int) throws {
-        guard let classes = pipeline.denoiser.classCount else {
+        guard let classes = pipeline.denoiser.classes(named: savedNames)?.count else {
             throw CommandError("--per-class/--class-counts: \(model) is not a class-conditional model")
         }
         let classNames = savedNames.count == classes ? savedNames : (0..<classes).map { String($0) }

@@ -52,6 +52,8 @@ struct Sample: ParsableCommand {
     var timestepSpacing: TimestepSpacing?
     @Option(help: "Make only shard i of n (0-based): the i-th of n contiguous blocks of the --count images; --latents, --grid and --raw then cover that block.")
     var shard: Shard?
+    @Option(help: "Classifier-free guidance: uncond + W (cond - uncond) at every step; 1 is plain conditional sampling, larger W shows the class more strongly. Needs a model trained with --class-dropout.")
+    var guidanceScale: Float = 1
     @Option(help: "A labelled set: this many images of every class, in OUT/<class>/.")
     var perClass: Int?
     @Option(help: "A labelled set of any mix: NAME=N (or INDEX=N) for each class wanted, comma-separated, in OUT/<class>/.")
@@ -62,6 +64,7 @@ struct Sample: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         guard eta >= 0 else { throw ValidationError("--eta must be 0 or more") }
+        guard guidanceScale.isFinite else { throw ValidationError("--guidance-scale must be a finite number") }
         if let shard, shard.total > count { throw ValidationError("--shard \(shard): more shards than the \(count) images") }
         if perClass != nil || classCounts != nil {
             guard perClass == nil || classCounts == nil else { throw ValidationError("--per-class and --class-counts exclude each other") }
@@ -77,10 +80,16 @@ struct Sample: ParsableCommand {
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
         let choice = scheduler
         let stepCount = steps ?? (choice.kind == .ddpm ? 1000 : 50)
-        let pipeline = SamplingPipeline(denoiser: denoiser) {
+        var pipeline = SamplingPipeline(denoiser: denoiser) {
             let made = try choice.make(config: schedulerConfig)
             (made as? DDIMScheduler)?.eta = eta
             return made
+        }
+        if guidanceScale != 1 {
+            guard let nullLabel = denoiser.classes(named: classNames)?.nullLabel else {
+                throw CommandError("--guidance-scale \(guidanceScale): \(model) has no \"no class\" row to guide with (train it with --class-dropout)")
+            }
+            pipeline.guidance = (guidanceScale, nullLabel)
         }
         if perClass != nil || classCounts != nil {
             return try writeLabelledSet(pipeline: pipeline, classNames: classNames, steps: stepCount)
@@ -114,7 +123,7 @@ struct Sample: ParsableCommand {
         if let raw { try Npy.write(samples, to: URL(fileURLWithPath: raw)) }
         if let grid {
             // Cycling classes line up in columns, one class each.
-            let classes = `class` == nil ? denoiser.classCount : nil
+            let classes = `class` == nil ? denoiser.classes(named: classNames)?.count : nil
             let columns = classes ?? Int(Double(images.count).squareRoot().rounded(.up))
             try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
         }
@@ -126,7 +135,7 @@ struct Sample: ParsableCommand {
     /// One label per image: --class for all, else cycling through the classes; nil for an
     /// unconditional model.
     private func classLabels(denoiser: any Denoiser, classNames: [String]) throws -> [Int]? {
-        guard let classes = denoiser.classCount else {
+        guard let classes = denoiser.classes(named: classNames)?.count else {
             if let `class` { throw CommandError("--class \(`class`): \(model) is not a class-conditional model") }
             return nil
         }

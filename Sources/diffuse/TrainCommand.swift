@@ -60,6 +60,8 @@ struct Train: ParsableCommand {
     var betaSchedule: NoiseSchedule.BetaSchedule = .linear
     @Option(help: "Min-SNR loss weighting with this gamma (5 is the paper's choice).")
     var minSnrGamma: Float?
+    @Option(help: "With class folders: the chance that an image's label is replaced by the model's extra \"no class\" row, so that `sample --guidance-scale` can steer it (classifier-free guidance); 0 for a model without that row.")
+    var classDropout: Float = 0.1
     @Flag(help: "Mirror images left to right at random.")
     var randomFlip = false
     @Option(help: "Seed of every random choice of the run.")
@@ -82,6 +84,7 @@ struct Train: ParsableCommand {
         if let resolution, resolution < 4 || resolution > 1024 { throw ValidationError("--resolution must be within 4...1024") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
+        guard classDropout >= 0, classDropout < 1 else { throw ValidationError("--class-dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive") }
         if let sampleEvery, sampleEvery < 0 { throw ValidationError("--sample-every must be 0 or more") }
     }
@@ -101,8 +104,9 @@ struct Train: ParsableCommand {
         let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
                                             channels: options.channels, skipBad: options.skipBad)
         for (path, reason) in dataset.skipped { say("warning: skipped \(path): \(reason)") }
-        if let classes = denoiser.classCount, classes != dataset.classNames.count {
-            throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes) classes")
+        let nullRows = (options.classDropout ?? 0) > 0 ? 1 : 0
+        if let classes = denoiser.classCount, classes != dataset.classNames.count + nullRows {
+            throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes - nullRows) classes")
         }
         let trainer = try Trainer(denoiser: denoiser, dataset: dataset, options: options)
         let classNames = denoiser.classCount == nil ? [] : dataset.classNames
@@ -161,7 +165,8 @@ struct Train: ParsableCommand {
             if let resolution { unetConfig.sampleSize = resolution }
             if let channels { (unetConfig.inChannels, unetConfig.outChannels) = (channels, channels) }
         } else {
-            let classes = unconditional || listing.classNames.isEmpty ? nil : listing.classNames.count
+            // A guidance model has one more class row: "no class".
+            let classes = unconditional || listing.classNames.isEmpty ? nil : listing.classNames.count + (classDropout > 0 ? 1 : 0)
             unetConfig = preset.config(resolution: resolution ?? 32, channels: channels ?? 3, classes: classes)
         }
         let divisor = 1 << unetConfig.downsamplings
@@ -179,6 +184,8 @@ struct Train: ParsableCommand {
         options.predictionType = predictionType.rawValue
         options.betaSchedule = betaSchedule.rawValue
         options.minSNRGamma = minSnrGamma
+        let conditional = !unconditional && !listing.classNames.isEmpty && config == nil
+        options.classDropout = conditional && classDropout > 0 ? classDropout : nil
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad

@@ -1,4 +1,5 @@
 import Foundation
+import Diffusion
 import Imaging
 import NN
 import XCTest
@@ -90,5 +91,23 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertThrowsError(try plain.run()) { XCTAssertTrue("\($0)".contains("is not a class-conditional model"), "\($0)") }
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", refused.path, "--per-class", "2",
                                                       "--class-counts", "coat=1"]))
+    }
+
+    /// --guidance-scale needs a "no class" row; with one, W = 1 is plain sampling and W = 3 is not.
+    func testGuidanceScale() throws {
+        let guided = try saveTinyModel(under: root, name: "guided", classNames: ["bag", "coat"], guidance: true)
+        let names = try JSONSerialization.jsonObject(with: Data(contentsOf: guided.appendingPathComponent("class_names.json"))) as? [Any]
+        XCTAssertEqual(names?.count, 3)
+        XCTAssertTrue(names?.last is NSNull, "the null row is marked")
+        XCTAssertEqual(try ModelFolder(guided).load().classNames, ["bag", "coat"])
+        let plain = try sample(guided, ["--count", "2"])
+        XCTAssertEqual(try sample(guided, ["--guidance-scale", "1"]), plain)
+        XCTAssertNotEqual(try sample(guided, ["--guidance-scale", "3"]), plain)
+
+        let noNullRow = try saveTinyModel(under: root, name: "conditional", classNames: ["bag", "coat"])
+        XCTAssertThrowsError(try sample(noNullRow, ["--guidance-scale", "3"])) { error in
+            XCTAssertTrue("\(error)".contains("has no \"no class\" row to guide with"), "\(error)")
+        }
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", guided.path, "--out", root.path, "--guidance-scale", "nan"]))
     }
 }

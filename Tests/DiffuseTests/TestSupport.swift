@@ -23,10 +23,12 @@ func tinyUNetConfig() -> UNetConfig {
 
 /// An 8x8 gray model with random weights, saved in the diffusers layout as `name` under
 /// `root`, with a 100-step DDPM scheduler config (diffusers' defaults; `spacing` sets timestep_spacing).
-/// With `classNames`, a class-conditional model of those classes.
-func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil, classNames: [String] = []) throws -> URL {
+/// With `classNames`, a class-conditional model of those classes (and with `guidance`, a "no
+/// class" row after them, as class dropout trains).
+func saveTinyModel(under root: URL, name: String = "model", spacing: String? = nil, classNames: [String] = [],
+                   guidance: Bool = false) throws -> URL {
     var config = tinyUNetConfig()
-    if !classNames.isEmpty { config.numClassEmbeds = classNames.count }
+    if !classNames.isEmpty { config.numClassEmbeds = classNames.count + (guidance ? 1 : 0) }
     let unet = try UNet2DModel(config: config, seed: 3)
     var scheduler = SchedulerConfig()
     scheduler.className = "DDPMScheduler"

@@ -52,3 +52,13 @@ public enum DenoiserRegistry {
         return try make(configJSON, seed)
     }
 }
+
+extension Denoiser {
+    /// The classes samples can be asked for, and the "no class" row of a model trained for
+    /// classifier-free guidance: with the names of class_names.json, a model with one class row
+    /// more than names has that row last. Nil for an unconditional model.
+    public func classes(named names: [String]) -> (count: Int, nullLabel: Int?)? {
+        guard let rows = classCount else { return nil }
+        return rows == names.count + 1 ? (names.count, rows - 1) : (rows, nil)
+    }
+}

@@ -7,7 +7,9 @@ import NN
 ///     unet/config.json                         the denoiser's config (UNet2DModel, ...)
 ///     unet/diffusion_pytorch_model.safetensors weights (ours: the EMA weights)
 ///     scheduler/scheduler_config.json          the training noise schedule and sampler settings
-///     class_names.json                         ours, for class-conditional models
+///     class_names.json                         ours, for class-conditional models: the names in
+///                                              label order, then null for the "no class" row of a
+///                                              model trained for classifier-free guidance
 ///     training_state/                          ours, for resuming training
 ///
 /// A folder written by diffusers' `save_pretrained` (DDPMPipeline, DDIMPipeline) loads here,
@@ -59,8 +61,13 @@ public struct ModelFolder {
             : SchedulerConfig()
         var classNames: [String] = []
         if FileManager.default.fileExists(atPath: classNamesFile.path) {
-            guard let names = try? JSONSerialization.jsonObject(with: try readData(classNamesFile)) as? [String] else {
+            // Names, and a trailing null for a guidance model's "no class" row.
+            guard var entries = try? JSONSerialization.jsonObject(with: try readData(classNamesFile)) as? [Any] else {
                 throw FileFormatError(path: classNamesFile.path, reason: "must be a JSON list of strings")
+            }
+            if entries.last is NSNull { entries.removeLast() }
+            guard let names = entries as? [String] else {
+                throw FileFormatError(path: classNamesFile.path, reason: "must be a JSON list of strings (and a final null)")
             }
             classNames = names
         }
@@ -68,7 +75,8 @@ public struct ModelFolder {
     }
 
     /// Writes the pipeline files: configs, `weights` as the weights of `denoiser`'s architecture
-    /// (under its parameter names), class names. Each file is replaced atomically.
+    /// (under its parameter names), class names (and a null after them when the denoiser has a
+    /// "no class" row, one more class than names). Each file is replaced atomically.
     public func save(denoiser: any Denoiser, weights: [String: Tensor], scheduler: SchedulerConfig,
                      classNames: [String], pipelineClass: String = "DDPMPipeline") throws {
         for folder in ["unet", "scheduler"] {
@@ -83,7 +91,8 @@ public struct ModelFolder {
         try writeAtomically(try scheduler.jsonData(), to: schedulerConfig)
         try SafeTensors.write(weights, metadata: ["format": "pt"], to: unetWeights)
         if !classNames.isEmpty {
-            try writeAtomically(try JSONSerialization.data(withJSONObject: classNames, options: [.prettyPrinted]), to: classNamesFile)
+            let entries: [Any] = classNames + (denoiser.classCount == classNames.count + 1 ? [NSNull()] : [])
+            try writeAtomically(try JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted]), to: classNamesFile)
         }
     }
 

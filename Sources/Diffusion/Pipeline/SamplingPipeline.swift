@@ -8,6 +8,10 @@ public struct SamplingPipeline {
     public let denoiser: any Denoiser
     /// Makes a fresh scheduler for a batch (schedulers keep state within a run).
     public let makeScheduler: () throws -> Scheduler
+    /// Classifier-free guidance (Ho and Salimans 2022): with labels, each step also predicts
+    /// with the "no class" label, in the same batch, and uses uncond + scale (cond - uncond).
+    /// Nil, or a scale of 1, for plain conditional sampling.
+    public var guidance: (scale: Float, nullLabel: Int)?
 
     public init(denoiser: any Denoiser, makeScheduler: @escaping () throws -> Scheduler) {
         self.denoiser = denoiser
@@ -34,14 +38,33 @@ public struct SamplingPipeline {
         var x = (latents ?? Tensor.randn(shape, seed: seed, offset: start)).reshaped(shape) * scheduler.initNoiseSigma
         for (k, t) in scheduler.timesteps.enumerated() {
             let input = scheduler.scaleModelInput(x, timestep: t)
-            let output = denoiser(Variable(input), timesteps: [Float](repeating: t, count: range.count),
-                                  conditioning: Conditioning(classLabels: labels)).value
+            let output = predict(input, timestep: t, labels: labels)
             x = scheduler.step(modelOutput: output, timestep: t, sample: x) {
                 Tensor.randn(shape, seed: SeedSequence.derive(seed, UInt64(k + 1)), offset: start)
             }
             afterStep(k + 1)
         }
         return x
+    }
+
+    /// The denoiser's prediction for a batch at timestep `t`, guided when `guidance` says so:
+    /// the batch and its copy under the "no class" label go through one forward pass (each
+    /// image's result does not depend on its batch), then uncond + scale (cond - uncond).
+    func predict(_ input: Tensor, timestep t: Float, labels: [Int]?) -> Tensor {
+        let n = input.shape[0]
+        guard let guidance, guidance.scale != 1, let labels else {
+            return denoiser(Variable(input), timesteps: [Float](repeating: t, count: n), conditioning: Conditioning(classLabels: labels)).value
+        }
+        let doubled = Tensor(shape: [2 * n] + Array(input.shape.dropFirst()), input.scalars + input.scalars)
+        let withNull = Conditioning(classLabels: labels + [Int](repeating: guidance.nullLabel, count: n))
+        let both: [Float] = denoiser(Variable(doubled), timesteps: [Float](repeating: t, count: 2 * n), conditioning: withNull).value.scalars
+        let half = both.count / 2, scale = guidance.scale
+        var guided = [Float](repeating: 0, count: half)
+        for i in 0..<half {
+            let (conditional, unconditional) = (both[i], both[half + i])
+            guided[i] = unconditional + scale * (conditional - unconditional)
+        }
+        return Tensor(shape: input.shape, guided)
     }
 
     /// Model evaluations per image of a run of `steps` steps (the scheduler's timesteps: Heun

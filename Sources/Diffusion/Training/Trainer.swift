@@ -25,7 +25,14 @@ public final class Trainer {
     public internal(set) var step = 0
 
     /// Seeds of the run's random streams, derived from the run's seed.
-    private enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3 }
+    private enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3, classDropout = 4 }
+
+    /// The "no class" label of a model trained for classifier-free guidance: the last row of its
+    /// class embedding, one more than the dataset's classes; nil otherwise.
+    public var nullLabel: Int? {
+        guard let classes = denoiser.classCount, classes == dataset.classNames.count + 1 else { return nil }
+        return classes - 1
+    }
 
     public init(denoiser: any Denoiser, dataset: ImageDataset, options: TrainingOptions) throws {
         self.options = options
@@ -112,7 +119,7 @@ public final class Trainer {
         // x_t = sqrt(a) x0 + sqrt(1 - a) eps (Ho et al. 2020, eq. 4).
         let noisy = perImageCombination(alphas.map { $0.squareRoot() }, x0, alphas.map { (1 - $0).squareRoot() }, noise)
         let target = prediction.target(x0: x0, noise: noise, alphasCumprod: alphas)
-        let labels = denoiser.classCount == nil ? nil : dataset.labels.map { all in indices.map { all[$0] } }
+        let labels = classLabels(of: indices, firstPosition: first)
 
         let tape = Tape(watching: parameters)
         let output = denoiser(Variable(noisy), timesteps: timesteps.map(Float.init), conditioning: Conditioning(classLabels: labels))
@@ -135,6 +142,20 @@ public final class Trainer {
         optimizer.update()
         ema.update(parameters)
         step += 1
+    }
+
+    /// The labels of dataset images `indices` at batch positions `firstPosition...` of the run
+    /// (nil for an unconditional model); with class dropout, each position's label becomes the
+    /// "no class" row with that probability, drawn from (seed, position).
+    func classLabels(of indices: [Int], firstPosition: Int) -> [Int]? {
+        guard denoiser.classCount != nil, var labels = dataset.labels.map({ all in indices.map { all[$0] } }) else { return nil }
+        if let nullLabel, let dropout = options.classDropout, dropout > 0 {
+            let draws = Philox(seed: SeedSequence.derive(options.seed, Stream.classDropout.rawValue))
+            for i in labels.indices where Float(draws.block(UInt64(firstPosition + i))[0] >> 8) / 16_777_216 < dropout {
+                labels[i] = nullLabel
+            }
+        }
+        return labels
     }
 
     /// Min-SNR-gamma weights (Hang et al. 2023) as diffusers' training scripts compute them:

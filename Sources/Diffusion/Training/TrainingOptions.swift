@@ -24,6 +24,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var trainTimesteps: Int = 1000
     /// Min-SNR loss weighting (Hang et al. 2023) with this gamma; nil for plain MSE.
     public var minSNRGamma: Float?
+    /// Classifier-free guidance training (Ho and Salimans 2022): each image's label becomes the
+    /// model's last, "no class" row with this probability; nil or 0 for none.
+    public var classDropout: Float?
     public var randomFlip: Bool = false
     public var seed: UInt64 = 0
     public var skipBad: Bool = false
