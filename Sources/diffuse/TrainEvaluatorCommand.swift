@@ -52,9 +52,9 @@ struct TrainEvaluator: ParsableCommand {
         let started = Date()
         let progress = Progress(total: recipe.steps(forImages: train.count), unit: "img")
         let initial = try from.map { try ShippedEvaluators.load($0).network }
-        let network = try recipe.train(train, startingFrom: initial) { step, _, loss in
+        let network = try recipe.train(train, startingFrom: initial, progress: { step, _, loss in
             progress.update(step, String(format: "loss %.4f", loss), unitsPerItem: Double(batchSize))
-        }
+        })
         progress.finish()
         let minutes = Date().timeIntervalSince(started) / 60
         let folder = URL(fileURLWithPath: out)

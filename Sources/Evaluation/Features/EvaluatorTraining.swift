@@ -24,7 +24,9 @@ public struct EvaluatorTraining {
     /// With `initial`, training starts from its weights (same classes, channels and width;
     /// with 0 epochs only the feature standardization is measured: a way to read an evaluator
     /// of architecture 1 as architecture 2 without changing what it learned).
+    /// `stopRequested` is asked before each step; true stops training with `TrainingStopped`.
     public func train(_ train: ImageDataset, startingFrom initial: EvaluatorNetwork? = nil,
+                      stopRequested: () -> Bool = { false },
                       progress: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> EvaluatorNetwork {
         guard let labels = train.labels, train.classNames.count >= 2 else {
             throw FileFormatError(path: train.paths.first ?? "", reason: "an evaluator needs a class-folder dataset with at least 2 classes")
@@ -46,6 +48,7 @@ public struct EvaluatorTraining {
         let total = steps(forImages: train.count)
         let warmup = min(200, total / 10)
         for step in 0..<total {
+            if stopRequested() { throw TrainingStopped() }
             let (indices, flips) = sampler.batch(step)
             let tape = Tape(watching: parameters)
             let loss = crossEntropyLoss(network.logits(Variable(train.batch(indices, flips: flips))),
@@ -81,4 +84,10 @@ public struct EvaluatorTraining {
         }
         return Double(correct) / Double(test.count)
     }
+}
+
+/// Training stopped because it was asked to (a signal), not because of a fault.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "stopped on request" }
 }
