@@ -36,13 +36,33 @@ struct Compare: ParsableCommand {
     var gridCount: Int = 64
     @Option(help: TimestepSpacing.optionHelp)
     var timestepSpacing: TimestepSpacing?
+    @Option(help: "Comma-separated classifier-free guidance scales, e.g. 1,1.5,2,3: every sampler row is run at each (needs a model trained with --class-dropout).")
+    var guidance: String?
     @OptionGroup var featureOptions: FeatureOptions
     @Flag(help: "Only rewrite OUT's report.md, report.csv and report.html from its report.json and grids (after an update of diffuse), without sampling.")
     var renderOnly = false
 
-    /// The rows of --schedulers, in order.
+    /// The rows of --schedulers, in order, each at every --guidance scale.
     var rows: [ComparisonRow] {
-        get throws { try Self.parseRows(schedulers) }
+        get throws {
+            let samplers = try Self.parseRows(schedulers)
+            guard let guidance else { return samplers }
+            let scales = try Self.parseScales(guidance)
+            return samplers.flatMap { row in scales.map { ComparisonRow(sampler: row.sampler, steps: row.steps, guidance: $0) } }
+        }
+    }
+
+    /// "1,1.5,2" as guidance scales; a ValidationError names the entry that is not a finite
+    /// number of 0 or more, or that comes twice.
+    static func parseScales(_ list: String) throws -> [Float] {
+        var scales: [Float] = []
+        for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let w = Float(entry), w.isFinite, w >= 0 else { throw ValidationError("--guidance: '\(entry)' is not a scale (a number, 0 or more)") }
+            guard !scales.contains(w) else { throw ValidationError("--guidance: '\(entry)' comes twice") }
+            scales.append(w)
+        }
+        guard !scales.isEmpty else { throw ValidationError("--guidance: no scales given") }
+        return scales
     }
 
     func validate() throws {
@@ -98,9 +118,15 @@ struct Compare: ParsableCommand {
         let gridFolder = outFolder.appendingPathComponent("grids")
         try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
         let labels = denoiser.classes(named: classNames).map { classes in (0..<count).map { $0 % classes.count } }
+        let nullLabel = denoiser.classes(named: classNames)?.nullLabel
+        if rows.contains(where: { ($0.guidance ?? 1) != 1 }) && nullLabel == nil {
+            throw CommandError("--guidance: \(model) has no \"no class\" row to guide with (train it with --class-dropout)")
+        }
         let pipelines = rows.map { row in
             let choice = SamplerChoice(name: row.sampler)!
-            return SamplingPipeline(denoiser: denoiser) { try choice.make(config: schedulerConfig) }
+            var pipeline = SamplingPipeline(denoiser: denoiser) { try choice.make(config: schedulerConfig) }
+            if let w = row.guidance, w != 1, let nullLabel { pipeline.guidance = (w, nullLabel) }
+            return pipeline
         }
         // Evaluations of every row that can run, for the overall progress.
         let evaluations = zip(rows, pipelines).map { row, pipeline in (try? pipeline.evaluations(steps: row.steps)) ?? 0 }
@@ -121,7 +147,7 @@ struct Compare: ParsableCommand {
             do {
                 let grid = try measure(&row, pipeline: pipeline, labels: labels, realFeatures: realFeatures,
                                        realPixels: pixelReference, extractor: extractor)
-                let gridName = "grids/\(row.sampler)-\(row.steps).png"
+                let gridName = "grids/\(row.sampler)-\(row.steps)\(row.guidance.map { "-w\(ComparisonRow.scale($0))" } ?? "").png"
                 let png = try PNG.encode(grid)
                 try writeAtomically(png, to: outFolder.appendingPathComponent(gridName))
                 (row.grid, grids[row.label]) = (gridName, png)

@@ -104,6 +104,35 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(row.warnings, evaluated.warnings)
     }
 
+    /// --guidance crosses every sampler row with each scale: rows, grids, the precision/recall
+    /// chart; a model without a "no class" row is refused.
+    func testGuidanceSweep() throws {
+        let guided = try saveTinyModel(under: root, name: "guided", classNames: ["a", "b"], guidance: true)
+        let real = try writeRandomImages(under: root, name: "real", count: 12)
+        let out = root.appendingPathComponent("sweep")
+        var command = try Diffuse.parseAsRoot([
+            "compare", "--model", guided.path, "--real", real.path, "--schedulers", "ddim:2", "--guidance", "1,3",
+            "--count", "6", "--batch-size", "3", "--features", "random", "--out", out.path,
+        ])
+        try command.run()
+        let report = try readReport(out)
+        XCTAssertEqual(report.rows.map(\.label), ["ddim:2 w=1", "ddim:2 w=3"])
+        XCTAssertEqual(report.rows.map(\.grid), ["grids/ddim-2-w1.png", "grids/ddim-2-w3.png"])
+        XCTAssertNotEqual(report.rows[0].metrics?.fid, report.rows[1].metrics?.fid)
+        XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+            .contains("Precision and recall against the guidance scale"))
+
+        let plain = try saveTinyModel(under: root, name: "plain", classNames: ["a", "b"])
+        var refused = try Diffuse.parseAsRoot([
+            "compare", "--model", plain.path, "--real", real.path, "--schedulers", "ddim:2", "--guidance", "2",
+            "--count", "6", "--features", "random", "--out", root.appendingPathComponent("refused").path,
+        ])
+        XCTAssertThrowsError(try refused.run()) { XCTAssertTrue("\($0)".contains("has no \"no class\" row"), "\($0)") }
+        for bad in ["x", "1,1", "-1", "inf"] {
+            XCTAssertThrowsError(try Compare.parseScales(bad), bad)
+        }
+    }
+
     func testSchedulerListErrors() {
         for (list, expected) in [("ddim", "not sampler:steps"), ("foo:10", "'foo' is not a sampler"),
                                  ("ddim:0", "steps must be positive"), ("ddim:5, ddim:5", "comes twice"),

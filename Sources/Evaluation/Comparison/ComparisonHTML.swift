@@ -2,16 +2,17 @@ import Foundation
 import Imaging
 
 extension ComparisonReport {
-    /// Rows of one sampler as (NFE, value) points in NFE order: a chart's line for that family.
-    /// Failed rows and rows without the value are left out.
+    /// Rows of one sampler (and guidance scale) as (NFE, value) points in NFE order: a chart's
+    /// line for that family. Failed rows and rows without the value are left out.
     func series(_ value: (ComparisonRow) -> Double?) -> [LineChart.Series] {
+        func family(_ row: ComparisonRow) -> String { row.sampler + (row.guidance.map { " w=\(ComparisonRow.scale($0))" } ?? "") }
         var families: [String] = []
-        for row in rows where !families.contains(row.sampler) { families.append(row.sampler) }
-        return families.compactMap { family in
-            let points = rows.filter { $0.sampler == family }
+        for row in rows where !families.contains(family(row)) { families.append(family(row)) }
+        return families.compactMap { name in
+            let points = rows.filter { family($0) == name }
                 .compactMap { row in row.nfe.flatMap { nfe in value(row).map { (x: Double(nfe), y: $0) } } }
                 .sorted { $0.x < $1.x }
-            return points.isEmpty ? nil : LineChart.Series(name: family, points: points)
+            return points.isEmpty ? nil : LineChart.Series(name: name, points: points)
         }
     }
 
@@ -26,6 +27,25 @@ extension ComparisonReport {
         }
         return LineChart(title: "FID against model evaluations (lower is better)", xLabel: "model evaluations (NFE, log scale)",
                          yLabel: "FID (log scale)", series: lines, logX: true, logY: true)
+    }
+
+    /// Precision and recall against the guidance scale, one line per setting and metric; nil
+    /// unless the rows have two guidance scales or more (the expected shape: precision rises,
+    /// recall falls as W grows).
+    public func guidanceChart() -> LineChart? {
+        guard Set(rows.compactMap(\.guidance)).count >= 2 else { return nil }
+        var settings: [String] = []
+        for row in rows where !settings.contains("\(row.sampler):\(row.steps)") { settings.append("\(row.sampler):\(row.steps)") }
+        let lines = settings.flatMap { setting in
+            [("precision", { (m: EvaluationResult) in m.precision }), ("recall", { (m: EvaluationResult) in m.recall })].compactMap { name, value -> LineChart.Series? in
+                let points = rows.filter { "\($0.sampler):\($0.steps)" == setting }
+                    .compactMap { row in row.guidance.flatMap { w in row.metrics.map { (x: Double(w), y: value($0)) } } }
+                    .sorted { $0.x < $1.x }
+                return points.isEmpty ? nil : LineChart.Series(name: "\(setting) \(name)", points: points)
+            }
+        }
+        return LineChart(title: "Precision and recall against the guidance scale", xLabel: "guidance scale W", yLabel: "precision, recall",
+                         series: lines)
     }
 
     /// Sampling time against model evaluations, one line per sampler family.
@@ -69,7 +89,7 @@ extension ComparisonReport {
             }
             page += "<tr\(row.error == nil ? "" : " class=\"failed\"")>" + cells.joined() + "</tr>\n"
         }
-        page += "</table>\n<div class=\"charts\">\n" + fidChart().svg() + timeChart().svg() + "</div>\n"
+        page += "</table>\n<div class=\"charts\">\n" + fidChart().svg() + timeChart().svg() + (guidanceChart()?.svg() ?? "") + "</div>\n"
         page += "<h2>Samples</h2>\n<div class=\"grids\">\n"
         for row in rows {
             page += "<figure><figcaption>\(xmlEscaped(row.label))</figcaption>"

@@ -39,6 +39,8 @@ public struct ComparisonRow: Codable, Equatable, Sendable {
     /// The sampler's command-line name ("dpmpp-2m"): rows of one sampler form a family in the charts.
     public var sampler: String
     public var steps: Int
+    /// The classifier-free guidance scale of the row (nil: none asked, plain sampling).
+    public var guidance: Float?
     /// Model evaluations a sample took (Heun and PNDM take more than one a step).
     public var nfe: Int?
     /// Wall time of the sampling alone (not the metrics), and images per second from it.
@@ -51,13 +53,18 @@ public struct ComparisonRow: Codable, Equatable, Sendable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case sampler, steps, nfe, seconds, imagesPerSecond = "images_per_second", metrics, grid, error
+        case sampler, steps, guidance, nfe, seconds, imagesPerSecond = "images_per_second", metrics, grid, error
     }
 
-    public init(sampler: String, steps: Int) { (self.sampler, self.steps) = (sampler, steps) }
+    public init(sampler: String, steps: Int, guidance: Float? = nil) {
+        (self.sampler, self.steps, self.guidance) = (sampler, steps, guidance)
+    }
 
-    /// "sampler:steps", as the row is written on the command line.
-    public var label: String { "\(sampler):\(steps)" }
+    /// "sampler:steps" as the row is written on the command line, with " w=W" for guidance.
+    public var label: String { "\(sampler):\(steps)" + (guidance.map { " w=\(ComparisonRow.scale($0))" } ?? "") }
+
+    /// A guidance scale as written: 2, 1.5.
+    public static func scale(_ w: Float) -> String { w == w.rounded() ? String(Int(w)) : String(w) }
 }
 
 extension ComparisonReport {
@@ -69,17 +76,20 @@ extension ComparisonReport {
     }
 
     /// The columns of the CSV and of the tables, in order.
-    static let columns = ["sampler", "steps", "nfe", "seconds", "images_per_second", "fid", "kid", "kid_std",
-                          "precision", "recall", "density", "coverage", "zeros", "pixel_tv", "pixel_w1", "warnings", "error"]
+    static let columns = ["sampler", "steps", "guidance", "nfe", "seconds", "images_per_second", "fid", "kid", "kid_std",
+                          "precision", "recall", "density", "coverage", "class_entropy", "zeros", "pixel_tv", "pixel_w1", "warnings",
+                          "error"]
 
     /// A row's cells, formatted for the tables; empty where the row has no value.
     func cells(_ row: ComparisonRow) -> [String] {
         func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "" }
         let m = row.metrics
-        return [row.sampler, String(row.steps), row.nfe.map(String.init) ?? "", number(row.seconds, "%.2f"),
+        return [row.sampler, String(row.steps), row.guidance.map(ComparisonRow.scale) ?? "", row.nfe.map(String.init) ?? "",
+                number(row.seconds, "%.2f"),
                 number(row.imagesPerSecond, "%.2f"), number(m?.fid, "%.3f"), number(m?.kid, "%.5f"),
                 number(m?.kidStd, "%.5f"), number(m?.precision, "%.4f"), number(m?.recall, "%.4f"),
-                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), number(m?.pixels?.generated.zeros, "%.4f"),
+                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), number(m?.classEntropy, "%.3f"),
+                number(m?.pixels?.generated.zeros, "%.4f"),
                 number(m?.pixels?.difference.totalVariation, "%.4f"), number(m?.pixels?.difference.wasserstein1, "%.2f"),
                 m?.warnings.map { String($0.count) } ?? "", row.error ?? ""]
     }
@@ -89,9 +99,9 @@ extension ComparisonReport {
     func floorCells() -> [String]? {
         guard let f = floor else { return nil }
         let zeros = rows.lazy.compactMap { $0.metrics?.pixels?.real.zeros }.first
-        return ["real vs real", "", "", "", "", String(format: "%.3f", f.fidAtReportSizes), String(format: "%.5f", f.kid), "",
+        return ["real vs real", "", "", "", "", "", String(format: "%.3f", f.fidAtReportSizes), String(format: "%.5f", f.kid), "",
                 String(format: "%.4f", f.precision), String(format: "%.4f", f.recall), String(format: "%.4f", f.density),
-                String(format: "%.4f", f.coverage), zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
+                String(format: "%.4f", f.coverage), "", zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
                 "floor: \(f.images) real images held out vs the other \(f.referenceImages) (FID rescaled to \(nReal) vs \(count))"]
     }
 
