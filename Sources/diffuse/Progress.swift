@@ -21,7 +21,8 @@ final class Progress {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(done - startDone) / max(elapsed, 1e-9)
         let remaining = rate > 0 ? Double(total - done) / rate : 0
-        let speed = String(format: "%.1f %@/s", rate * unitsPerItem, unit)
+        // Under half a second in, a rate says more about the clock than about the job.
+        let speed = elapsed < 0.5 ? "-- \(unit)/s" : String(format: "%.1f %@/s", rate * unitsPerItem, unit)
         if isTerminal {
             guard Date().timeIntervalSince(lastLine) > 0.1 || done == total else { return }
             lastLine = Date()
