@@ -31,10 +31,12 @@ import pytorch_fid.inception
 SOURCE = "pt_inception-2015-12-05-6726825d.pth"
 
 
-def build_fid_inception(weights=None):
+def build_fid_inception(weights=None, resize_input=True):
     """pytorch-fid's InceptionV3([3]) for FID without its download: its weight fetch is handed
-    the freshly built network's own state dict, updated with `weights`. Returns the wrapper and
-    the torchvision Inception3 inside it (the one whose state dict has the weight file's names)."""
+    the freshly built network's own state dict (pytorch-fid has swapped in its FID blocks by
+    then), updated with `weights`. Returns the wrapper and the torchvision Inception3 inside it
+    (the one whose state dict has the weight file's names; the wrapper's blocks share its
+    modules). Tests/Fixtures/make_inception_fixtures.py builds its network with this too."""
     built = []
     original = pytorch_fid.inception._inception_v3
 
@@ -49,9 +51,10 @@ def build_fid_inception(weights=None):
 
     with mock.patch.object(pytorch_fid.inception, "_inception_v3", capture), \
             mock.patch.object(pytorch_fid.inception, "load_state_dict_from_url", no_download):
-        model = pytorch_fid.inception.InceptionV3([3], resize_input=True, normalize_input=True,
+        model = pytorch_fid.inception.InceptionV3([3], resize_input=resize_input, normalize_input=True,
                                                   use_fid_inception=True)
-    return model.eval(), built[0]
+    assert len(built) == 1
+    return model.eval(), built[0].eval()
 
 
 def needed(key):

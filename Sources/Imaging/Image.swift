@@ -25,16 +25,6 @@ public struct Image: Equatable, Sendable {
 }
 
 extension Image {
-    /// An image from channel planes (CHW: each channel's rows one after another).
-    public init(width: Int, height: Int, channels: Int, planes: [UInt8]) {
-        let area = width * height
-        var pixels = planes
-        if channels > 1 {
-            for c in 0..<channels { for p in 0..<area { pixels[p * channels + c] = planes[c * area + p] } }
-        }
-        self.init(width: width, height: height, channels: channels, pixels: pixels)
-    }
-
     /// The samples as channel planes (CHW), as datasets and tensors hold them.
     public var planes: [UInt8] {
         guard channels > 1 else { return pixels }

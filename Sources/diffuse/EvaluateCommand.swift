@@ -88,11 +88,7 @@ struct Evaluate: ParsableCommand {
         }
         print(result.markdown(title: "Evaluation", warnings: false))
         for warning in result.warnings ?? [] { print("Warning: \(warning)") }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(try encoder.encode(result), to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSONReport(result, to: json) }
         if let markdown {
             try writeAtomically(Array(result.markdown(title: "Evaluation: \(fake ?? fakeFeatures!)").utf8), to: URL(fileURLWithPath: markdown))
         }
@@ -127,11 +123,7 @@ struct Evaluate: ParsableCommand {
         }
         print(report.markdown(verdicts: false))
         for verdict in report.verdicts { print("Warning: \(verdict)") }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(try encoder.encode(report), to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSONReport(report, to: json) }
         if let markdown { try writeAtomically(Array(report.markdown().utf8), to: URL(fileURLWithPath: markdown)) }
         if let chart { try writeAtomically(Array(report.chart().svg().utf8), to: URL(fileURLWithPath: chart)) }
     }

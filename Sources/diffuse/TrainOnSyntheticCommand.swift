@@ -86,11 +86,7 @@ struct TrainOnSyntheticCommand: ParsableCommand {
         progress?.finish()
         print(report.markdown())
         if let confusion { try PNG.write(report.confusionImage(), to: URL(fileURLWithPath: confusion)) }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(try encoder.encode(report), to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSONReport(report, to: json) }
         if let markdown { try writeAtomically(Array(report.markdown(confusionImage: confusion).utf8), to: URL(fileURLWithPath: markdown)) }
         if let html { try writeAtomically(Array(try report.html().utf8), to: URL(fileURLWithPath: html)) }
     }

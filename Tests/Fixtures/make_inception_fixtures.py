@@ -72,10 +72,10 @@ Mixed_7c's input is 1 x 1, where both pools are the identity).
 """
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
-from unittest import mock
 
 import numpy as np
 import PIL
@@ -87,6 +87,11 @@ from PIL import Image
 import cleanfid.resize
 import pytorch_fid
 import pytorch_fid.inception
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location("convert", os.path.join(ROOT, "Models", "fid-inception", "convert.py"))
+CONVERTER = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(CONVERTER)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "evaluation")
@@ -145,26 +150,9 @@ def weight_values(key, shape):
 
 
 def build_fid_inception(resize_input):
-    """pytorch-fid's InceptionV3([3]) for FID, without its weight download. Returns the wrapper
-    and the torchvision Inception3 inside it (with pytorch-fid's FID blocks), whose state dict
-    has the weight file's names; the wrapper's blocks share that network's modules."""
-    built = []
-    original = pytorch_fid.inception._inception_v3
-
-    def capture(*args, **kwargs):
-        built.append(original(*args, **kwargs))
-        return built[-1]
-
-    def no_download(url, *args, **kwargs):
-        # fid_inception_v3 has swapped in the FID blocks by now: this is its exact state dict.
-        return built[-1].state_dict()
-
-    with mock.patch.object(pytorch_fid.inception, "_inception_v3", capture), \
-            mock.patch.object(pytorch_fid.inception, "load_state_dict_from_url", no_download):
-        model = pytorch_fid.inception.InceptionV3([3], resize_input=resize_input,
-                                                  normalize_input=True, use_fid_inception=True)
-    assert len(built) == 1
-    return model.eval(), built[0].eval()
+    """pytorch-fid's FID InceptionV3 without its weight download: the converter's builder
+    (Models/fid-inception/convert.py), so that the fixtures test the network users convert to."""
+    return CONVERTER.build_fid_inception(resize_input=resize_input)
 
 
 def set_formula_weights(inception):

@@ -49,10 +49,16 @@ extension Trainer {
             throw FileFormatError(path: file.path, reason: "missing: nothing to resume (train without --resume to start)")
         }
         let state = try SafeTensors.read(from: file)
-        return try parseRun(state, path: file.path)
+        let (options, configJSON) = try parseRun(state, path: file.path)
+        do {
+            return (options, try DenoiserRegistry.make(configJSON: configJSON, seed: options.seed))
+        } catch {
+            throw FileFormatError(path: file.path, reason: "denoiser config: \(error)")
+        }
     }
 
-    private static func parseRun(_ state: SafeTensorsFile, path: String) throws -> (options: TrainingOptions, denoiser: any Denoiser) {
+    /// The run's options and its denoiser's config.json, checked for presence and format.
+    private static func parseRun(_ state: SafeTensorsFile, path: String) throws -> (options: TrainingOptions, configJSON: Data) {
         guard state.metadata["format"] == stateFormat else {
             throw FileFormatError(path: path, reason: "is not a Diffuse training state (\(stateFormat))")
         }
@@ -60,11 +66,7 @@ extension Trainer {
               let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(optionsJSON.utf8)) else {
             throw FileFormatError(path: path, reason: "lacks the run's options or denoiser config")
         }
-        do {
-            return (options, try DenoiserRegistry.make(configJSON: Data(unetJSON.utf8), seed: options.seed))
-        } catch {
-            throw FileFormatError(path: path, reason: "denoiser config: \(error)")
-        }
+        return (options, Data(unetJSON.utf8))
     }
 
     /// Continues from the state in `folder`: weights, EMA, AdamW and the step count. Everything

@@ -54,12 +54,4 @@ public struct PixelSet: Sendable {
     public func tensor() -> Tensor {
         Tensor(shape: [count, channels, height, width], pixels.map { Float($0) / 127.5 - 1 })
     }
-
-    /// The images as interleaved 8-bit images.
-    public func images() -> [Image] {
-        (0..<count).map { i in
-            let planes = pixels[(i * imageSize)..<((i + 1) * imageSize)]
-            return Image(width: width, height: height, channels: channels, planes: Array(planes))
-        }
-    }
 }
