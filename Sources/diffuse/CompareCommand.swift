@@ -38,6 +38,10 @@ struct Compare: ParsableCommand {
     var timestepSpacing: TimestepSpacing?
     @Option(help: "Comma-separated classifier-free guidance scales, e.g. 1,1.5,2,3: every sampler row is run at each (needs a model trained with --class-dropout).")
     var guidance: String?
+    @Option(help: "Real test images in class folders named as the model's classes: each row's images, labelled by the class they were drawn for, train a classifier (the evaluator network) whose accuracy on these is the row's tstr_accuracy.")
+    var tstrTest: String?
+    @Option(help: "Passes of the tstr_accuracy classifier over a row's images.")
+    var tstrEpochs: Int = 3
     @OptionGroup var featureOptions: FeatureOptions
     @Flag(help: "Only rewrite OUT's report.md, report.csv and report.html from its report.json and grids (after an update of diffuse), without sampling.")
     var renderOnly = false
@@ -72,6 +76,7 @@ struct Compare: ParsableCommand {
         guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         guard gridCount >= 1 else { throw ValidationError("--grid-count must be positive") }
+        guard tstrEpochs >= 1 else { throw ValidationError("--tstr-epochs must be positive") }
     }
 
     /// "ddim:50,euler:30" as rows; a ValidationError names the entry that is not sampler:steps
@@ -122,6 +127,7 @@ struct Compare: ParsableCommand {
         if rows.contains(where: { ($0.guidance ?? 1) != 1 }) && nullLabel == nil {
             throw CommandError("--guidance: \(model) has no \"no class\" row to guide with (train it with --class-dropout)")
         }
+        let tstrTestSet = try tstrTest.map { try loadTSTRTest($0, model: model, classNames: classNames, denoiser: denoiser) }
         let pipelines = rows.map { row in
             let choice = SamplerChoice(name: row.sampler)!
             var pipeline = SamplingPipeline(denoiser: denoiser) { try choice.make(config: schedulerConfig) }
@@ -138,6 +144,7 @@ struct Compare: ParsableCommand {
             model: model, real: real, features: extractor.name, nReal: realSet.count, count: count, seed: seed,
             batchSize: batchSize, date: ISO8601DateFormatter().string(from: Date()),
             cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows)
+        if tstrTestSet != nil { (report.tstrTest, report.tstrEpochs) = (tstrTest, tstrEpochs) }
         report.floor = try Evaluator.floor(real: realFeatures, fakeCount: count, seed: seed)
         var grids: [String: [UInt8]] = [:]
         for (index, pipeline) in pipelines.enumerated() {
@@ -146,7 +153,7 @@ struct Compare: ParsableCommand {
             print(String(format: "[%d/%d] %@ (%.0f%% of all model evaluations done)", index + 1, rows.count, row.label, overall))
             do {
                 let grid = try measure(&row, pipeline: pipeline, labels: labels, realFeatures: realFeatures,
-                                       realPixels: pixelReference, extractor: extractor)
+                                       realPixels: pixelReference, extractor: extractor, tstrTest: tstrTestSet)
                 let gridName = "grids/\(row.sampler)-\(row.steps)\(row.guidance.map { "-w\(ComparisonRow.scale($0))" } ?? "").png"
                 let png = try PNG.encode(grid)
                 try writeAtomically(png, to: outFolder.appendingPathComponent(gridName))
@@ -170,9 +177,23 @@ struct Compare: ParsableCommand {
         let floor: PixelFloor?
     }
 
+    /// --tstr-test loaded at the model's image size; an error unless the model is
+    /// class-conditional and the folder's classes are the model's.
+    private func loadTSTRTest(_ path: String, model: String, classNames: [String], denoiser: any Denoiser) throws -> ImageDataset {
+        guard denoiser.classes(named: classNames) != nil, !classNames.isEmpty else {
+            throw CommandError("--tstr-test: \(model) is not class-conditional (with class names), so its images have no labels to train on")
+        }
+        let set = try ImageDataset.load(folder: URL(fileURLWithPath: path), resolution: denoiser.sampleShape[2],
+                                        channels: denoiser.sampleShape[0])
+        guard set.classNames == classNames else {
+            throw CommandError("--tstr-test: \(path): its classes \(set.classNames) differ from the model's \(classNames)")
+        }
+        return set
+    }
+
     /// Samples the row's images, times them and measures them; returns the row's grid.
-    private func measure(_ row: inout ComparisonRow, pipeline: SamplingPipeline, labels: [Int]?,
-                         realFeatures: FeatureMatrix, realPixels: RealPixels, extractor: FeatureExtractor) throws -> Image {
+    private func measure(_ row: inout ComparisonRow, pipeline: SamplingPipeline, labels: [Int]?, realFeatures: FeatureMatrix,
+                         realPixels: RealPixels, extractor: FeatureExtractor, tstrTest: ImageDataset?) throws -> Image {
         let evaluations = try pipeline.evaluations(steps: row.steps)
         row.nfe = evaluations
         let progress = Progress(total: count * evaluations, unit: "img")
@@ -190,6 +211,18 @@ struct Compare: ParsableCommand {
         try Evaluator.addClassScores(to: &metrics, probabilities: probabilities, extractor: extractor, seed: seed)
         Evaluator.addPixelStatistics(to: &metrics, real: realPixels.summary, fake: PixelSet(images), floor: realPixels.floor)
         row.metrics = metrics
+        if let tstrTest, let labels {
+            var recipe = EvaluatorTraining()
+            (recipe.epochs, recipe.seed) = (tstrEpochs, seed)
+            let generated = ImageDataset(images: images, labels: labels, classNames: tstrTest.classNames,
+                                         root: URL(fileURLWithPath: "\(row.label) samples"))
+            let training = Progress(total: recipe.steps(forImages: count), unit: "img")
+            let confusion = try TrainOnSynthetic.confusionMatrix(trainedOn: generated, test: tstrTest, recipe: recipe) { step, _ in
+                training.update(step, "tstr classifier", unitsPerItem: Double(recipe.batchSize))
+            }
+            training.finish()
+            row.tstrAccuracy = TrainOnSynthetic.accuracy(confusion)
+        }
         // Cycling classes line up in columns, one class each.
         let shown = Array(images.prefix(gridCount))
         let columns = labels.map { Set($0).count }
@@ -233,7 +266,7 @@ struct Compare: ParsableCommand {
         }
         return String(format: "%@: %d NFE, %.1f s (%.2f images/s), FID %.3f, KID %.5f, precision %.3f, recall %.3f, "
                       + "density %.3f, coverage %.3f", row.label, nfe, seconds, rate, m.fid, m.kid, m.precision,
-                      m.recall, m.density, m.coverage)
+                      m.recall, m.density, m.coverage) + (row.tstrAccuracy.map { String(format: ", TSTR accuracy %.3f", $0) } ?? "")
     }
 
     /// An argument as a shell would need it to read back the same.

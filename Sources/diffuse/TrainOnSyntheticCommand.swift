@@ -13,15 +13,16 @@ struct TrainOnSyntheticCommand: ParsableCommand {
             cosine decay, random flips), trained once per seed on each of: the real training \
             images (TRTR), the synthetic images (TSTR), both (augmented), a small real subset \
             (--low-data), and that subset with the synthetic images; every one is tested on the \
-            real test images. All three folders need the same class folders. Reports accuracy \
-            (mean and std over seeds), TSTR/TRTR, each class's accuracy and TSTR's confusion \
-            matrix. Ctrl-C stops before the next step and writes nothing.
+            real test images. The real folders need the same class folders; the synthetic one may \
+            hold some of those classes only (a set that tops up rare classes), and then TSTR is \
+            not run. Reports accuracy (mean and std over seeds), TSTR/TRTR, each class's \
+            accuracy and a confusion matrix. Ctrl-C stops before the next step and writes nothing.
             """
     )
 
     @Option(help: "The real training images (class folders).")
     var train: String
-    @Option(help: "The synthetic images (class folders, as sample --per-class writes them).")
+    @Option(help: "The synthetic images (class folders, as sample --per-class or --class-counts writes them).")
     var synthetic: String
     @Option(help: "The real test images (class folders).")
     var test: String
@@ -35,13 +36,13 @@ struct TrainOnSyntheticCommand: ParsableCommand {
     var batchSize: Int = 128
     @Option(help: "The fraction of the real training images in the low-data settings.")
     var lowData: Double = 0.1
-    @Option(help: "Write the report as JSON here (keys trtr, tstr, augmented, low_data_real, low_data_augmented: mean, std, runs, per_class).")
+    @Option(help: "Write the report as JSON here (keys trtr, tstr (absent without every class), augmented, low_data_real, low_data_augmented: mean, std, runs, per_class).")
     var json: String?
     @Option(help: "Write the report as Markdown here.")
     var markdown: String?
     @Option(help: "Write the report as a self-contained HTML page here.")
     var html: String?
-    @Option(help: "Write TSTR's confusion matrix (first seed) as a PNG here.")
+    @Option(help: "Write the confusion matrix (first seed of TSTR, or of augmented without TSTR) as a PNG here.")
     var confusion: String?
 
     func validate() throws {
@@ -64,7 +65,8 @@ struct TrainOnSyntheticCommand: ParsableCommand {
         var recipe = EvaluatorTraining()
         (recipe.epochs, recipe.width, recipe.batchSize) = (epochs, width, batchSize)
         print("Train on synthetic: \(real.count) real, \(synthetic.count) synthetic, \(testSet.count) test images, "
-              + "\(real.classNames.count) classes, \(seeds) seeds x 5 settings")
+              + "\(real.classNames.count) classes (the synthetic set \(synthetic.classNames.count)), \(seeds) seeds x "
+              + "\(synthetic.classNames.count == real.classNames.count ? 5 : 4) settings")
         let interruption = Interruption()
         var progress: Progress?, current = ""
         let report: TrainOnSynthetic.Report

@@ -105,22 +105,49 @@ final class CompareCommandTests: XCTestCase {
     }
 
     /// --guidance crosses every sampler row with each scale: rows, grids, the precision/recall
-    /// chart; a model without a "no class" row is refused.
+    /// chart, each row's TSTR accuracy on --tstr-test; a model without a "no class" row is refused.
     func testGuidanceSweep() throws {
         let guided = try saveTinyModel(under: root, name: "guided", classNames: ["a", "b"], guidance: true)
         let real = try writeRandomImages(under: root, name: "real", count: 12)
+        let test = root.appendingPathComponent("test")
+        for name in ["a", "b"] {
+            try FileManager.default.moveItem(at: try writeRandomImages(under: root, name: "test-\(name)", count: 5),
+                                             to: test.appendingPathComponent(name, isDirectory: true).creatingParent())
+        }
         let out = root.appendingPathComponent("sweep")
         var command = try Diffuse.parseAsRoot([
             "compare", "--model", guided.path, "--real", real.path, "--schedulers", "ddim:2", "--guidance", "1,3",
             "--count", "6", "--batch-size", "3", "--features", "random", "--out", out.path,
+            "--tstr-test", test.path, "--tstr-epochs", "1",
         ])
         try command.run()
         let report = try readReport(out)
         XCTAssertEqual(report.rows.map(\.label), ["ddim:2 w=1", "ddim:2 w=3"])
         XCTAssertEqual(report.rows.map(\.grid), ["grids/ddim-2-w1.png", "grids/ddim-2-w3.png"])
         XCTAssertNotEqual(report.rows[0].metrics?.fid, report.rows[1].metrics?.fid)
+        for row in report.rows {
+            // A share of the 10 test images.
+            let correct = try XCTUnwrap(row.tstrAccuracy, row.label) * 10
+            XCTAssertEqual(correct, correct.rounded(), accuracy: 1e-9, row.label)
+            XCTAssertTrue((0...10).contains(correct), row.label)
+        }
+        XCTAssertEqual(report.tstrTest, test.path)
         XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-            .contains("Precision and recall against the guidance scale"))
+            .contains("Precision, recall and TSTR accuracy against the guidance scale"))
+        XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.csv"), encoding: .utf8).contains("tstr_accuracy"))
+
+        var unconditional = try Diffuse.parseAsRoot([
+            "compare", "--model", try saveTinyModel(under: root, name: "unconditional").path, "--real", real.path,
+            "--schedulers", "ddim:2", "--count", "6", "--features", "random", "--out", root.appendingPathComponent("u").path,
+            "--tstr-test", test.path,
+        ])
+        XCTAssertThrowsError(try unconditional.run()) { XCTAssertTrue("\($0)".contains("is not class-conditional"), "\($0)") }
+        var otherClasses = try Diffuse.parseAsRoot([
+            "compare", "--model", try saveTinyModel(under: root, name: "xy", classNames: ["x", "y"]).path, "--real", real.path,
+            "--schedulers", "ddim:2", "--count", "6", "--features", "random", "--out", root.appendingPathComponent("xy").path,
+            "--tstr-test", test.path,
+        ])
+        XCTAssertThrowsError(try otherClasses.run()) { XCTAssertTrue("\($0)".contains("\(test.path): its classes"), "\($0)") }
 
         let plain = try saveTinyModel(under: root, name: "plain", classNames: ["a", "b"])
         var refused = try Diffuse.parseAsRoot([
@@ -142,5 +169,13 @@ final class CompareCommandTests: XCTestCase {
             }
         }
         XCTAssertEqual(try Compare.parseRows("ddim:50, euler-karras:10").map(\.label), ["ddim:50", "euler-karras:10"])
+    }
+}
+
+private extension URL {
+    /// This URL, after creating its parent folder.
+    func creatingParent() throws -> URL {
+        try FileManager.default.createDirectory(at: deletingLastPathComponent(), withIntermediateDirectories: true)
+        return self
     }
 }

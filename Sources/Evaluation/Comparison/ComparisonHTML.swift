@@ -29,23 +29,27 @@ extension ComparisonReport {
                          yLabel: "FID (log scale)", series: lines, logX: true, logY: true)
     }
 
-    /// Precision and recall against the guidance scale, one line per setting and metric; nil
-    /// unless the rows have two guidance scales or more (the expected shape: precision rises,
-    /// recall falls as W grows).
+    /// Precision, recall and (when measured) TSTR accuracy against the guidance scale, one line
+    /// per setting and measure; nil unless the rows have two guidance scales or more (the
+    /// expected shape: precision rises, recall falls as W grows).
     public func guidanceChart() -> LineChart? {
         guard Set(rows.compactMap(\.guidance)).count >= 2 else { return nil }
         var settings: [String] = []
         for row in rows where !settings.contains("\(row.sampler):\(row.steps)") { settings.append("\(row.sampler):\(row.steps)") }
+        let measures: [(name: String, value: (ComparisonRow) -> Double?)] = [
+            ("precision", { $0.metrics?.precision }), ("recall", { $0.metrics?.recall }), ("TSTR accuracy", { $0.tstrAccuracy }),
+        ]
         let lines = settings.flatMap { setting in
-            [("precision", { (m: EvaluationResult) in m.precision }), ("recall", { (m: EvaluationResult) in m.recall })].compactMap { name, value -> LineChart.Series? in
+            measures.compactMap { name, value -> LineChart.Series? in
                 let points = rows.filter { "\($0.sampler):\($0.steps)" == setting }
-                    .compactMap { row in row.guidance.flatMap { w in row.metrics.map { (x: Double(w), y: value($0)) } } }
+                    .compactMap { row in row.guidance.flatMap { w in value(row).map { (x: Double(w), y: $0) } } }
                     .sorted { $0.x < $1.x }
                 return points.isEmpty ? nil : LineChart.Series(name: "\(setting) \(name)", points: points)
             }
         }
-        return LineChart(title: "Precision and recall against the guidance scale", xLabel: "guidance scale W", yLabel: "precision, recall",
-                         series: lines)
+        let hasTSTR = rows.contains { $0.tstrAccuracy != nil }
+        return LineChart(title: "Precision, recall\(hasTSTR ? " and TSTR accuracy" : "") against the guidance scale",
+                         xLabel: "guidance scale W", yLabel: hasTSTR ? "precision, recall, accuracy" : "precision, recall", series: lines)
     }
 
     /// Sampling time against model evaluations, one line per sampler family.

@@ -22,9 +22,14 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
     /// images (fewer held out when the folder holds under twice `count`): the floor of the
     /// feature space at this size.
     public var floor: FeatureFloor?
+    /// The real test images of the rows' TSTR accuracy and the classifier's passes over a
+    /// row's images (nil: not measured).
+    public var tstrTest: String?
+    public var tstrEpochs: Int?
 
     enum CodingKeys: String, CodingKey {
         case command, model, real, features, nReal = "n_real", count, seed, batchSize = "batch_size", date, cores, rows, floor
+        case tstrTest = "tstr_test", tstrEpochs = "tstr_epochs"
     }
 
     public init(command: String, model: String, real: String, features: String, nReal: Int, count: Int,
@@ -43,6 +48,9 @@ public struct ComparisonRow: Codable, Equatable, Sendable {
     public var guidance: Float?
     /// Model evaluations a sample took (Heun and PNDM take more than one a step).
     public var nfe: Int?
+    /// The test accuracy on real images of a classifier trained on the row's images alone,
+    /// labelled by the class each was drawn for (`compare --tstr-test`).
+    public var tstrAccuracy: Double?
     /// Wall time of the sampling alone (not the metrics), and images per second from it.
     public var seconds: Double?
     public var imagesPerSecond: Double?
@@ -53,7 +61,8 @@ public struct ComparisonRow: Codable, Equatable, Sendable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case sampler, steps, guidance, nfe, seconds, imagesPerSecond = "images_per_second", metrics, grid, error
+        case sampler, steps, guidance, nfe, tstrAccuracy = "tstr_accuracy", seconds, imagesPerSecond = "images_per_second"
+        case metrics, grid, error
     }
 
     public init(sampler: String, steps: Int, guidance: Float? = nil) {
@@ -77,7 +86,7 @@ extension ComparisonReport {
 
     /// The columns of the CSV and of the tables, in order.
     static let columns = ["sampler", "steps", "guidance", "nfe", "seconds", "images_per_second", "fid", "kid", "kid_std",
-                          "precision", "recall", "density", "coverage", "class_entropy", "zeros", "pixel_tv", "pixel_w1", "warnings",
+                          "precision", "recall", "density", "coverage", "class_entropy", "tstr_accuracy", "zeros", "pixel_tv", "pixel_w1", "warnings",
                           "error"]
 
     /// A row's cells, formatted for the tables; empty where the row has no value.
@@ -88,7 +97,7 @@ extension ComparisonReport {
                 number(row.seconds, "%.2f"),
                 number(row.imagesPerSecond, "%.2f"), number(m?.fid, "%.3f"), number(m?.kid, "%.5f"),
                 number(m?.kidStd, "%.5f"), number(m?.precision, "%.4f"), number(m?.recall, "%.4f"),
-                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), number(m?.classEntropy, "%.3f"),
+                number(m?.density, "%.4f"), number(m?.coverage, "%.4f"), number(m?.classEntropy, "%.3f"), number(row.tstrAccuracy, "%.4f"),
                 number(m?.pixels?.generated.zeros, "%.4f"),
                 number(m?.pixels?.difference.totalVariation, "%.4f"), number(m?.pixels?.difference.wasserstein1, "%.2f"),
                 m?.warnings.map { String($0.count) } ?? "", row.error ?? ""]
@@ -101,7 +110,7 @@ extension ComparisonReport {
         let zeros = rows.lazy.compactMap { $0.metrics?.pixels?.real.zeros }.first
         return ["real vs real", "", "", "", "", "", String(format: "%.3f", f.fidAtReportSizes), String(format: "%.5f", f.kid), "",
                 String(format: "%.4f", f.precision), String(format: "%.4f", f.recall), String(format: "%.4f", f.density),
-                String(format: "%.4f", f.coverage), "", zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
+                String(format: "%.4f", f.coverage), "", "", zeros.map { String(format: "%.4f", $0) } ?? "", "", "", "",
                 "floor: \(f.images) real images held out vs the other \(f.referenceImages) (FID rescaled to \(nReal) vs \(count))"]
     }
 
@@ -142,5 +151,7 @@ extension ComparisonReport {
         ["Command: `\(command)`", "Model: \(model)", "Real images: \(real) (\(nReal))",
          "Generated per row: \(count), seed \(seed), batch size \(batchSize)", "Features: \(features)",
          "Written \(date) on \(cores) cores; time is sampling only, metrics excluded"]
+            + (tstrTest.map { ["tstr_accuracy: a classifier (the evaluator network, \(tstrEpochs ?? 0) epochs, seed \(seed)) trained on "
+                                + "the row's images alone, labelled by the class each was drawn for, tested on \($0)"] } ?? [])
     }
 }

@@ -23,6 +23,9 @@ public enum TrainOnSynthetic {
     /// What `diffuse tstr` reports.
     public struct Report: Codable, Equatable, Sendable {
         public var classNames: [String]
+        /// The classes the synthetic set holds: all of `classNames`, or some of them (a set
+        /// that tops up rare classes).
+        public var syntheticClasses: [String]
         public var trainImages: Int
         public var syntheticImages: Int
         public var testImages: Int
@@ -30,65 +33,99 @@ public enum TrainOnSynthetic {
         public var width: Int
         public var seeds: [UInt64]
         public var trtr: Score
-        public var tstr: Score
+        /// Nil when the synthetic set lacks classes: a classifier cannot learn a class it never sees.
+        public var tstr: Score?
         public var augmented: Score
         /// The fraction of the real training images in the low-data runs, and the runs.
         public var lowDataFraction: Double
         public var lowDataReal: Score
         public var lowDataAugmented: Score
-        /// TSTR's mean accuracy over TRTR's.
-        public var tstrOverTrtr: Double
-        /// TSTR's confusion matrix on the test images for the first seed: row = true class,
-        /// column = predicted class.
-        public var tstrConfusion: [[Int]]
+        /// TSTR's mean accuracy over TRTR's (nil without TSTR).
+        public var tstrOverTrtr: Double?
+        /// The confusion matrix on the test images of the first seed of `confusionSetting` (TSTR,
+        /// or augmented without TSTR): row = true class, column = predicted class.
+        public var confusion: [[Int]]
+        public var confusionSetting: String
 
         enum CodingKeys: String, CodingKey {
-            case classNames = "class_names", trainImages = "n_train", syntheticImages = "n_synthetic", testImages = "n_test"
+            case classNames = "class_names", syntheticClasses = "synthetic_classes", trainImages = "n_train"
+            case syntheticImages = "n_synthetic", testImages = "n_test"
             case epochs, width, seeds, trtr, tstr, augmented, lowDataFraction = "low_data_fraction"
             case lowDataReal = "low_data_real", lowDataAugmented = "low_data_augmented"
-            case tstrOverTrtr = "tstr_over_trtr", tstrConfusion = "tstr_confusion"
+            case tstrOverTrtr = "tstr_over_trtr", confusion, confusionSetting = "confusion_setting"
         }
+
+        /// Whether the synthetic set holds only some of the classes.
+        public var isPartial: Bool { syntheticClasses.count < classNames.count }
     }
 
-    /// The five settings, each trained once a seed. `progress` hears (setting, seed, step,
-    /// steps); `stopRequested` is asked before every step.
+    /// The settings, each trained once a seed: TRTR, TSTR (only when the synthetic set holds
+    /// every class; its classes may be any of the real ones), augmented and the two low-data
+    /// ones. `progress` hears (setting, seed, step, steps); `stopRequested` is asked before
+    /// every step.
     public static func run(real: ImageDataset, synthetic: ImageDataset, test: ImageDataset, recipe: EvaluatorTraining,
                            seeds: [UInt64], lowDataFraction: Double, stopRequested: () -> Bool = { false },
                            progress: (String, UInt64, Int, Int) -> Void = { _, _, _, _ in }) throws -> Report {
-        for set in [synthetic, test] where set.classNames != real.classNames {
-            throw FileFormatError(path: set.root.path, reason: "its classes \(set.classNames) differ from \(real.root.path)'s \(real.classNames)")
-        }
         guard real.labels != nil, !seeds.isEmpty else {
             throw FileFormatError(path: real.root.path, reason: "train-on-synthetic needs class folders")
         }
+        if test.classNames != real.classNames {
+            throw FileFormatError(path: test.root.path, reason: "its classes \(test.classNames) differ from \(real.root.path)'s \(real.classNames)")
+        }
+        let syntheticClasses = synthetic.classNames
+        let relabelled = try synthetic.relabelled(to: real.classNames)
+        let complete = syntheticClasses.count == real.classNames.count
         let lowCount = max(real.classNames.count, Int((lowDataFraction * Double(real.count)).rounded()))
         let lowData = real.subset(Array(seededPermutation(real.count, seed: 1).prefix(lowCount)))
-        let settings: [(name: String, data: ImageDataset)] = [
-            ("trtr", real), ("tstr", synthetic), ("augmented", try real.appending(synthetic)),
-            ("low-data real", lowData), ("low-data augmented", try lowData.appending(synthetic)),
+        var settings: [(name: String, data: ImageDataset)] = [
+            ("trtr", real), ("augmented", try real.appending(relabelled)),
+            ("low-data real", lowData), ("low-data augmented", try lowData.appending(relabelled)),
         ]
-        var scores: [Score] = [], tstrConfusion: [[Int]] = []
+        if complete { settings.insert(("tstr", relabelled), at: 1) }
+        var scores: [String: Score] = [:], confusions: [String: [[Int]]] = [:]
         for (name, data) in settings {
             var runs: [Double] = [], perClass: [[Double]] = []
             for seed in seeds {
                 var seeded = recipe
                 seeded.seed = seed
-                let network = try seeded.train(data, stopRequested: stopRequested) { step, steps, _ in progress(name, seed, step, steps) }
-                let confusion = try confusionMatrix(of: network, on: test)
-                if name == "tstr" && tstrConfusion.isEmpty { tstrConfusion = confusion }
-                let correct = confusion.indices.map { confusion[$0][$0] }.reduce(0, +)
-                runs.append(Double(correct) / Double(test.count))
-                perClass.append(confusion.indices.map { c in Double(confusion[c][c]) / Double(max(1, confusion[c].reduce(0, +))) })
+                let confusion = try confusionMatrix(trainedOn: data, test: test, recipe: seeded, stopRequested: stopRequested) { step, steps in
+                    progress(name, seed, step, steps)
+                }
+                if confusions[name] == nil { confusions[name] = confusion }
+                runs.append(accuracy(confusion))
+                perClass.append(classAccuracies(confusion))
             }
             let mean = runs.reduce(0, +) / Double(runs.count)
             let std = (runs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, runs.count - 1))).squareRoot()
             let classMeans = real.classNames.indices.map { c in perClass.map { $0[c] }.reduce(0, +) / Double(perClass.count) }
-            scores.append(Score(mean: mean, std: std, runs: runs, perClass: classMeans))
+            scores[name] = Score(mean: mean, std: std, runs: runs, perClass: classMeans)
         }
-        return Report(classNames: real.classNames, trainImages: real.count, syntheticImages: synthetic.count, testImages: test.count,
-                      epochs: recipe.epochs, width: recipe.width, seeds: seeds, trtr: scores[0], tstr: scores[1],
-                      augmented: scores[2], lowDataFraction: Double(lowCount) / Double(real.count), lowDataReal: scores[3],
-                      lowDataAugmented: scores[4], tstrOverTrtr: scores[1].mean / scores[0].mean, tstrConfusion: tstrConfusion)
+        let confusionSetting = complete ? "tstr" : "augmented"
+        return Report(classNames: real.classNames, syntheticClasses: syntheticClasses, trainImages: real.count,
+                      syntheticImages: synthetic.count, testImages: test.count, epochs: recipe.epochs, width: recipe.width,
+                      seeds: seeds, trtr: scores["trtr"]!, tstr: scores["tstr"], augmented: scores["augmented"]!,
+                      lowDataFraction: Double(lowCount) / Double(real.count), lowDataReal: scores["low-data real"]!,
+                      lowDataAugmented: scores["low-data augmented"]!, tstrOverTrtr: scores["tstr"].map { $0.mean / scores["trtr"]!.mean },
+                      confusion: confusions[confusionSetting]!, confusionSetting: confusionSetting)
+    }
+
+    /// A classifier trained on `training` with `recipe` (its seed), then its confusion matrix on
+    /// `test`, which must have the same classes.
+    public static func confusionMatrix(trainedOn training: ImageDataset, test: ImageDataset, recipe: EvaluatorTraining,
+                                       stopRequested: () -> Bool = { false },
+                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Int]] {
+        let network = try recipe.train(training, stopRequested: stopRequested) { step, steps, _ in progress(step, steps) }
+        return try confusionMatrix(of: network, on: test)
+    }
+
+    /// The share of all test images on the diagonal.
+    public static func accuracy(_ confusion: [[Int]]) -> Double {
+        Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / Double(max(1, confusion.joined().reduce(0, +)))
+    }
+
+    /// Each true class's share of its test images predicted right (0 for a class without any).
+    public static func classAccuracies(_ confusion: [[Int]]) -> [Double] {
+        confusion.indices.map { c in Double(confusion[c][c]) / Double(max(1, confusion[c].reduce(0, +))) }
     }
 
     /// Counts of (true class, predicted class) over `test`.

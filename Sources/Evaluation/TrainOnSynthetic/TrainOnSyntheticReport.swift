@@ -5,10 +5,28 @@ extension TrainOnSynthetic.Report {
     /// The rows of the results table: setting, what it trains on, its score.
     private var rows: [(name: String, trainedOn: String, score: TrainOnSynthetic.Score)] {
         let percent = String(format: "%.0f%%", 100 * lowDataFraction)
-        return [("TRTR", "real training images (\(trainImages))", trtr), ("TSTR", "synthetic images (\(syntheticImages))", tstr),
-                ("augmented", "real + synthetic", augmented), ("low-data real", "\(percent) of the real images", lowDataReal),
-                ("low-data augmented", "\(percent) of the real images + synthetic", lowDataAugmented)]
+        let rows: [(String, String, TrainOnSynthetic.Score?)] = [
+            ("TRTR", "real training images (\(trainImages))", trtr), ("TSTR", "synthetic images (\(syntheticImages))", tstr),
+            ("augmented", "real + synthetic (\(syntheticImages))", augmented), ("low-data real", "\(percent) of the real images", lowDataReal),
+            ("low-data augmented", "\(percent) of the real images + synthetic", lowDataAugmented)]
+        return rows.compactMap { name, trainedOn, score in score.map { (name, trainedOn, $0) } }
     }
+
+    /// A sentence on the synthetic set's classes when it holds only some: why there is no TSTR,
+    /// and each setting's mean accuracy over those classes.
+    private var partialNote: String? {
+        guard isPartial else { return nil }
+        let indices = syntheticClasses.compactMap { classNames.firstIndex(of: $0) }
+        let means = rows.map { row in
+            String(format: "%@ %.1f%%", row.name, 100 * indices.map { row.score.perClass[$0] }.reduce(0, +) / Double(indices.count))
+        }
+        return "The synthetic set holds \(syntheticClasses.count) of the \(classNames.count) classes (\(syntheticClasses.joined(separator: ", "))), "
+            + "so TSTR is not run (a classifier cannot learn a class it never sees). Mean accuracy on those classes: "
+            + means.joined(separator: ", ") + "."
+    }
+
+    /// What the confusion matrix shows, for captions.
+    private var confusionCaption: String { "\(confusionSetting == "tstr" ? "TSTR" : confusionSetting) confusion matrix" }
 
     /// The report as Markdown: settings, accuracies (mean and std over seeds), TSTR/TRTR, and
     /// each class's accuracy in every setting.
@@ -18,25 +36,27 @@ extension TrainOnSynthetic.Report {
         text += "Classifier: the evaluator network (width \(width)), \(epochs) epochs, seeds \(seeds.map(String.init).joined(separator: ", ")); "
         text += "tested on \(testImages) real test images.\n\n| setting | trained on | test accuracy (mean ± std) |\n|---|---|---|\n"
         for row in rows { text += "| \(row.name) | \(row.trainedOn) | \(accuracy(row.score)) |\n" }
-        text += String(format: "\nTSTR / TRTR: %.3f (the synthetic set alone reaches %.1f%% of what the real set teaches).\n",
-                       tstrOverTrtr, 100 * tstrOverTrtr)
+        if let ratio = tstrOverTrtr {
+            text += String(format: "\nTSTR / TRTR: %.3f (the synthetic set alone reaches %.1f%% of what the real set teaches).\n", ratio, 100 * ratio)
+        }
+        if let partialNote { text += "\n\(partialNote)\n" }
         text += "\n| class | " + rows.map(\.name).joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: rows.count) + "\n"
         for (c, name) in classNames.enumerated() {
             text += "| \(name) | " + rows.map { String(format: "%.1f%%", 100 * $0.score.perClass[c]) }.joined(separator: " | ") + " |\n"
         }
-        if let confusionImage { text += "\nTSTR confusion matrix (first seed; rows: true class, columns: predicted): ![confusion](\(confusionImage))\n" }
+        if let confusionImage { text += "\n\(confusionCaption) (first seed; rows: true class, columns: predicted): ![confusion](\(confusionImage))\n" }
         return text
     }
 
-    /// TSTR's confusion matrix as a picture: one cell a (true, predicted) pair, darker for a
+    /// The confusion matrix as a picture: one cell a (true, predicted) pair, darker for a
     /// larger share of the true class's test images; the diagonal in blue.
     public func confusionImage(cell: Int = 20) -> Image {
         let k = classNames.count, side = k * cell
         var pixels = [UInt8](repeating: 255, count: side * side * 3)
         for row in 0..<k {
-            let total = Double(max(1, tstrConfusion[row].reduce(0, +)))
+            let total = Double(max(1, confusion[row].reduce(0, +)))
             for column in 0..<k {
-                let share = Double(tstrConfusion[row][column]) / total
+                let share = Double(confusion[row][column]) / total
                 let shade = UInt8(255 - (200 * share).rounded())
                 let color: [UInt8] = row == column ? [shade, shade, 255] : [255, shade, shade]
                 for y in (row * cell + 1)..<((row + 1) * cell - 1) {
@@ -61,13 +81,14 @@ extension TrainOnSynthetic.Report {
             page += String(format: "<tr><td>%@</td><td>%@</td><td>%.2f%%</td><td>%.2f</td></tr>\n", xmlEscaped(row.name),
                            xmlEscaped(row.trainedOn), 100 * row.score.mean, 100 * row.score.std)
         }
-        page += String(format: "</table>\n<p>TSTR / TRTR: %.3f. Classifier: evaluator network, width %d, %d epochs, %d seeds.</p>\n",
-                       tstrOverTrtr, width, epochs, seeds.count)
+        page += "</table>\n<p>" + (tstrOverTrtr.map { String(format: "TSTR / TRTR: %.3f. ", $0) } ?? "")
+        page += "Classifier: evaluator network, width \(width), \(epochs) epochs, \(seeds.count) seeds.</p>\n"
+        if let partialNote { page += "<p>\(xmlEscaped(partialNote))</p>\n" }
         page += "<table><tr><th>class</th>" + rows.map { "<th>\(xmlEscaped($0.name))</th>" }.joined() + "</tr>\n"
         for (c, name) in classNames.enumerated() {
             page += "<tr><td>\(xmlEscaped(name))</td>" + rows.map { String(format: "<td>%.1f%%</td>", 100 * $0.score.perClass[c]) }.joined() + "</tr>\n"
         }
-        page += "</table>\n<h2>TSTR confusion matrix</h2><p>Rows: true class (\(xmlEscaped(classNames.joined(separator: ", ")))); columns: predicted.</p>\n"
+        page += "</table>\n<h2>\(xmlEscaped(confusionCaption))</h2><p>Rows: true class (\(xmlEscaped(classNames.joined(separator: ", ")))); columns: predicted.</p>\n"
         page += "<img alt=\"confusion matrix\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">\n</body></html>\n"
         return page
     }
