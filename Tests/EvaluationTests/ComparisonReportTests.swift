@@ -42,8 +42,8 @@ final class ComparisonReportTests: XCTestCase {
         let lines = report().csv().split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 5)
         XCTAssertEqual(lines[0], ComparisonReport.columns.joined(separator: ","))
-        XCTAssertEqual(lines[1], "ddim,50,,50,5.00,1.20,3.000,0.01000,0.00200,0.5000,0.2500,0.7500,0.5000,,,,,,")
-        XCTAssertEqual(lines[4], "ddpm,5000,,,,,,,,,,,,,,,,,\"cannot sample, \"\"5000\"\" <steps> | too many\"")
+        XCTAssertEqual(lines[1], "ddim,50,,50,5.00,1.20,3.000,0.01000,0.00200,0.5000,0.2500,0.7500,0.5000,,,,,,,")
+        XCTAssertEqual(lines[4], "ddpm,5000,,,,,,,,,,,,,,,,,,\"cannot sample, \"\"5000\"\" <steps> | too many\"")
     }
 
     func testMarkdownHasATableRowAndASectionPerRow() {
