@@ -10,7 +10,7 @@ struct Diffuse: ParsableCommand {
             faster solvers, compare schedulers, and evaluate quality, diversity and memorization.
             """,
         version: diffuseVersion,
-        subcommands: [Import.self, DatasetCommand.self, Train.self, Sample.self, Compare.self, Evaluate.self, TrainOnSyntheticCommand.self,
+        subcommands: [Import.self, DatasetCommand.self, Train.self, Sample.self, Compare.self, Evaluate.self, TrainOnSyntheticCommand.self, Audit.self,
                       TrainEvaluator.self]
     )
 }
