@@ -69,6 +69,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip images that fail to decode instead of stopping.")
     var skipBad = false
 
+    @OptionGroup var privacy: PrivacyFlags
+
     @Option(help: "Save a checkpoint every N steps (default: \(TrainingRun.defaultCheckpointEvery); a resumed run keeps its own).")
     var checkpointEvery: Int?
     @Option(help: "Write a grid of EMA samples every N steps, 0 for never (default: 0; a resumed run keeps its own).")
@@ -100,15 +102,30 @@ struct Train: ParsableCommand {
         let isMain = reducer.rank == 0
         func say(_ line: String) { if isMain { print(line) } }
         let folder = ModelFolder(URL(fileURLWithPath: out))
-        let (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
+        if mpi != nil && (privacy.isRequested || (resume && (try? Trainer.savedRun(in: folder))?.options.privacy != nil)) {
+            throw CommandError("differentially private training runs in one process (not under mpirun)")
+        }
+        if resume && privacy.isRequested { throw CommandError("--dp-*: a resumed run keeps its own privacy settings") }
+        var (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
         let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
                                             channels: options.channels, skipBad: options.skipBad)
         for (path, reason) in dataset.skipped { say("warning: skipped \(path): \(reason)") }
+        if !resume {
+            options.privacy = try privacy.options(imageCount: dataset.count, batchSize: options.batchSize, steps: options.steps)
+            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        }
         let nullRows = (options.classDropout ?? 0) > 0 ? 1 : 0
         if let classes = denoiser.classCount, classes != dataset.classNames.count + nullRows {
             throw CommandError("\(options.data): \(dataset.classNames.count) class folders, but the model has \(classes - nullRows) classes")
         }
         let trainer = try Trainer(denoiser: denoiser, dataset: dataset, options: options)
+        if let spent = trainer.privacySpent {
+            let planned = RDPAccountant(noiseMultiplier: spent.noiseMultiplier, sampleRate: spent.sampleRate)
+                .epsilon(steps: options.steps, delta: spent.delta).epsilon
+            say(String(format: "Differential privacy (DP-SGD): clip norm %g, noise multiplier %.4f, sample rate %.6f (Poisson), "
+                       + "delta %g: epsilon %.3f after %d steps (RDP accountant)", spent.maxGradNorm, spent.noiseMultiplier,
+                       spent.sampleRate, spent.delta, planned, options.steps))
+        }
         let classNames = denoiser.classCount == nil ? [] : dataset.classNames
         let run = try TrainingRun(trainer: trainer, folder: folder, classNames: classNames, resume: resume, reducer: reducer)
         if resume {
@@ -143,6 +160,9 @@ struct Train: ParsableCommand {
                            mpi.sums, mpi.size, ProcessInfo.processInfo.environment["DIFFUSE_THREADS"] ?? "?"))
             }
             say("Done: \(options.steps) steps, final loss \(String(format: "%.4f", run.log.smoothedLoss)). Model: \(out) (loss curve: \(out)/loss.svg)")
+            if let spent = trainer.privacySpent {
+                say(String(format: "Privacy spent: epsilon %.3f at delta %g (%@/privacy.json)", spent.epsilon, spent.delta, out))
+            }
         }
     }
 
@@ -191,7 +211,6 @@ struct Train: ParsableCommand {
         options.skipBad = skipBad
         options.checkpointEvery = checkpointEvery ?? TrainingRun.defaultCheckpointEvery
         options.sampleEvery = sampleEvery ?? 0
-        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         return (options, try UNet2DModel(config: unetConfig, seed: options.seed))
     }
 

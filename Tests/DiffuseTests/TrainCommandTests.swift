@@ -58,4 +58,43 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertNil(plainModel.classes(named: plainNames)?.nullLabel)
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["train"] + common + ["--out", plain.path, "--class-dropout", "1"]))
     }
+
+    /// --dp-epsilon picks the noise for the run's steps; privacy.json records what was spent;
+    /// a resumed run keeps its privacy settings; bad privacy flags are refused with nothing written.
+    func testDifferentiallyPrivateRunRecordsItsPrivacy() throws {
+        let data = try writeRandomImages(under: root, name: "data", count: 8)
+        let config = root.appendingPathComponent("unet.json")
+        try tinyUNetConfig().jsonData().write(to: config)
+        let out = root.appendingPathComponent("private")
+        let common = ["--data", data.path, "--config", config.path, "--batch-size", "2"]
+        try run(common + ["--out", out.path, "--steps", "2", "--dp-max-grad-norm", "1", "--dp-delta", "0.01", "--dp-epsilon", "8"])
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("privacy.json"))) as? [String: Any]
+        let epsilon = try XCTUnwrap(record?["epsilon"] as? Double), sigma = try XCTUnwrap(record?["noise_multiplier"] as? Double)
+        XCTAssertEqual(record?["sample_rate"] as? Double, 0.25)
+        XCTAssertEqual(record?["steps"] as? Int, 2)
+        XCTAssertEqual(record?["delta"] as? Double, 0.01)
+        XCTAssertEqual(record?["accountant"] as? String, "rdp")
+        XCTAssertLessThanOrEqual(epsilon, 8)
+        XCTAssertGreaterThan(epsilon, 8 - 1e-3, "the noise is the least that stays within the target")
+        XCTAssertEqual(epsilon, RDPAccountant(noiseMultiplier: sigma, sampleRate: 0.25).epsilon(steps: 2, delta: 0.01).epsilon)
+
+        try run(["--out", out.path, "--resume", "--steps", "3"])
+        let resumed = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("privacy.json"))) as? [String: Any]
+        XCTAssertEqual(resumed?["steps"] as? Int, 3)
+        XCTAssertGreaterThan(try XCTUnwrap(resumed?["epsilon"] as? Double), epsilon, "a step past the plan spends more")
+        XCTAssertThrowsError(try run(["--out", out.path, "--resume", "--steps", "4", "--dp-delta", "0.001"]))
+
+        let refused = root.appendingPathComponent("refused")
+        XCTAssertThrowsError(try run(common + ["--out", refused.path, "--steps", "2", "--dp-max-grad-norm", "1", "--dp-delta", "0.2",
+                                               "--dp-noise-multiplier", "1"])) { error in
+            XCTAssertTrue("\(error)".contains("--dp-delta 0.2 must be below 1 / 8"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path), "nothing written")
+        for bad in [["--dp-max-grad-norm", "1", "--dp-delta", "0.01"], ["--dp-max-grad-norm", "0", "--dp-delta", "0.01", "--dp-epsilon", "1"],
+                    ["--dp-max-grad-norm", "1", "--dp-delta", "nan", "--dp-epsilon", "1"],
+                    ["--dp-max-grad-norm", "1", "--dp-delta", "0.01", "--dp-epsilon", "inf"],
+                    ["--dp-max-grad-norm", "1", "--dp-delta", "0.01", "--dp-epsilon", "1", "--dp-noise-multiplier", "1"]] {
+            XCTAssertThrowsError(try Diffuse.parseAsRoot(["train"] + common + ["--out", refused.path, "--steps", "2"] + bad), "\(bad)")
+        }
+    }
 }

@@ -10,10 +10,13 @@ import NN
 ///     class_names.json                         ours, for class-conditional models: the names in
 ///                                              label order, then null for the "no class" row of a
 ///                                              model trained for classifier-free guidance
-///     training_state/                          ours, for resuming training
+///     privacy.json                             ours, for a differentially private run: the
+///                                              (epsilon, delta) spent, the noise and the accountant
+///     training_state/                          ours, for resuming training (for a private run it
+///                                              holds the noise seed: keep it as private as the data)
 ///
 /// A folder written by diffusers' `save_pretrained` (DDPMPipeline, DDIMPipeline) loads here,
-/// and diffusers loads ours (it ignores class_names.json and training_state/).
+/// and diffusers loads ours (it ignores class_names.json, privacy.json and training_state/).
 public struct ModelFolder {
     public let url: URL
 
@@ -24,6 +27,8 @@ public struct ModelFolder {
     var unetWeights: URL { url.appendingPathComponent("unet/diffusion_pytorch_model.safetensors") }
     var schedulerConfig: URL { url.appendingPathComponent("scheduler/scheduler_config.json") }
     var classNamesFile: URL { url.appendingPathComponent("class_names.json") }
+    /// The (epsilon, delta) a differentially private run has spent, and how (`PrivacyRecord`).
+    public var privacyFile: URL { url.appendingPathComponent("privacy.json") }
     public var trainingState: URL { url.appendingPathComponent("training_state") }
 
     /// Whether the folder has a model (its denoiser config).

@@ -39,6 +39,11 @@ extension Trainer {
         ]
         try SafeTensors.write(tensors, metadata: metadata, to: Self.stateFile(folder))
         try folder.save(denoiser: denoiser, weights: emaWeights, scheduler: schedulerConfig, classNames: classNames)
+        if let spent = privacySpent {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(spent), to: folder.privacyFile)
+        }
     }
 
     /// The options of the run whose state is in `folder`, and its denoiser (fresh weights from

@@ -25,7 +25,7 @@ public final class Trainer {
     public internal(set) var step = 0
 
     /// Seeds of the run's random streams, derived from the run's seed.
-    private enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3, classDropout = 4 }
+    enum Stream: UInt64 { case timesteps = 1, noise = 2, batches = 3, classDropout = 4, poisson = 5, flips = 6 }
 
     /// The "no class" label of a model trained for classifier-free guidance: the last row of its
     /// class embedding, one more than the dataset's classes; nil otherwise.
@@ -83,6 +83,7 @@ public final class Trainer {
     /// updated then).
     @discardableResult
     public func trainStep() throws -> Float {
+        if options.privacy != nil { return try privateTrainStep() }
         let loss = try accumulateGradients()
         applyGradients()
         return loss
@@ -105,10 +106,19 @@ public final class Trainer {
         precondition(positions.lowerBound >= 0 && positions.upperBound <= batchSize && !positions.isEmpty,
                      "positions \(positions) of a batch of \(batchSize)")
         let indices = Array(batchIndices[positions]), flips = Array(batchFlips[positions])
+        let first = step * options.batchSize + positions.lowerBound
+        // The whole batch's mean is the slices' means weighted by their sizes.
+        return try backward(images: indices, flips: flips, draws: first, weight: Float(indices.count) / Float(batchSize))
+    }
+
+    /// The forward pass, loss and backward pass of dataset images `indices` (mirrored where
+    /// `flips` says), the i-th noised with draw `draws + i` of the run's timestep and noise
+    /// streams (and of class dropout); the mean loss times `weight` is back-propagated and
+    /// returned. Throws when it is not finite.
+    func backward(images indices: [Int], flips: [Bool], draws first: Int, weight: Float) throws -> Float {
         let x0 = dataset.batch(indices, flips: flips)
         let n = indices.count
         let imageSize = x0.count / n
-        let first = step * options.batchSize + positions.lowerBound
         let timestepWords = Philox(seed: SeedSequence.derive(options.seed, Stream.timesteps.rawValue))
         let timesteps = (0..<n).map { i in
             Int((UInt64(timestepWords.block(UInt64(first + i))[0]) * UInt64(schedule.trainTimesteps)) >> 32)
@@ -124,8 +134,7 @@ public final class Trainer {
         let tape = Tape(watching: parameters)
         let output = denoiser(Variable(noisy), timesteps: timesteps.map(Float.init), conditioning: Conditioning(classLabels: labels))
         var loss = mseLoss(output, target: target, sampleWeights: options.minSNRGamma.map { minSNRWeights(alphas, gamma: $0) })
-        // The whole batch's mean is the slices' means weighted by their sizes.
-        if n != batchSize { loss = loss * (Float(n) / Float(batchSize)) }
+        if weight != 1 { loss = loss * weight }
         let value = loss.value.item
         guard value.isFinite else {
             throw TrainingError.nonFiniteLoss(step: step + 1, loss: value)
@@ -138,6 +147,12 @@ public final class Trainer {
     /// step's learning rate, updates the EMA and counts the step. The gradients are cleared.
     public func applyGradients() {
         clipGradientNorm(parameters, maxNorm: options.gradientClip)
+        stepOptimizer()
+    }
+
+    /// AdamW under the step's learning rate on the parameters' gradients, the EMA, and the
+    /// step count.
+    func stepOptimizer() {
         optimizer.learningRate = options.learningRate(atStep: step)
         optimizer.update()
         ema.update(parameters)

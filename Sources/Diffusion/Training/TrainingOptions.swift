@@ -28,6 +28,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// model's last, "no class" row with this probability; nil or 0 for none.
     public var classDropout: Float?
     public var randomFlip: Bool = false
+    /// Differentially private training (DP-SGD); nil for plain training.
+    public var privacy: PrivacyOptions?
     public var seed: UInt64 = 0
     public var skipBad: Bool = false
     /// How often the run saves a checkpoint and writes a sample grid (0: never), kept so that a
