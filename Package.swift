@@ -77,6 +77,11 @@ let package = Package(
             path: "Benchmarks/UNetBenchmark"
         ),
         .executableTarget(
+            name: "dp-benchmark",
+            dependencies: ["Diffusion", "Imaging", "NN"],
+            path: "Benchmarks/DPBenchmark"
+        ),
+        .executableTarget(
             name: "metrics-benchmark",
             dependencies: ["Evaluation", "NN"],
             path: "Benchmarks/MetricsBenchmark"

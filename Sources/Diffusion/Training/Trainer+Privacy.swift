@@ -9,7 +9,7 @@ extension Trainer {
 
     /// The dataset images of step `step`'s Poisson sample: each joins on its own with
     /// probability `sampleRate`, drawn from (seed, step, image), so the batch size varies.
-    func poissonBatch(step: Int) -> [Int] {
+    public func poissonBatch(step: Int) -> [Int] {
         let draws = Philox(seed: SeedSequence.derive(options.seed, Stream.poisson.rawValue))
         let threshold = UInt64(sampleRate * 4_294_967_296)
         return (0..<dataset.count).filter { i in UInt64(draws.block(UInt64(step) * UInt64(dataset.count) + UInt64(i))[0]) < threshold }

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""DP-SGD training speed in PyTorch: Opacus on diffusers' UNet2DModel, beside plain training of
+the same model; the reference for Benchmarks/DPBenchmark (run both with run_dp_benchmark.sh).
+
+For each case (the tiny preset as shipped, 28x28 gray and 32x32 RGB, batch 64):
+  plain_images_per_s   a plain training step (forward, MSE against the noise, backward, clipping
+                       of the whole gradient to norm 1, AdamW) as pytorch_reference.py times it.
+  dp_images_per_s      the same step under Opacus (PrivacyEngine.make_private, per-sample
+                       gradients by its hooks, per-sample clipping to 1, noise multiplier 1,
+                       a fixed batch of 64: the time of a step does not depend on Poisson sizes).
+  slowdown             plain / dp images per second.
+Medians of --repeats steps after one warm-up step, torch.set_num_threads(--threads).
+
+    ../venv/bin/pip install opacus
+    ../venv/bin/python Benchmarks/pytorch_dp_reference.py [--batch 64] [--repeats 5] [--threads 2] [--json FILE]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_reference import build_optimizer, build_unet  # noqa: E402
+
+CASES = [(28, 1), (32, 3)]
+
+
+def step(unet, optimizer, scheduler, batch, channels, resolution, clip_whole):
+    x0 = torch.rand(batch, channels, resolution, resolution) * 2 - 1
+    noise = torch.randn_like(x0)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch,))
+    loss = F.mse_loss(unet(scheduler.add_noise(x0, noise, timesteps), timesteps).sample, noise)
+    loss.backward()
+    if clip_whole:
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def images_per_second(run, batch, repeats):
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return batch / statistics.median(times)
+
+
+def measure(resolution, channels, batch, repeats):
+    from opacus import PrivacyEngine
+
+    torch.manual_seed(0)
+    scheduler = DDPMScheduler(num_train_timesteps=1000)
+    unet = build_unet("tiny", resolution, channels)
+    optimizer = build_optimizer(unet)
+    plain = images_per_second(lambda: step(unet, optimizer, scheduler, batch, channels, resolution, True), batch, repeats)
+
+    unet = build_unet("tiny", resolution, channels)
+    optimizer = build_optimizer(unet)
+    data = torch.utils.data.TensorDataset(torch.zeros(batch * 4, 1))
+    loader = torch.utils.data.DataLoader(data, batch_size=batch)
+    engine = PrivacyEngine()
+    private, optimizer, _ = engine.make_private(module=unet, optimizer=optimizer, data_loader=loader,
+                                                noise_multiplier=1.0, max_grad_norm=1.0, poisson_sampling=False)
+    dp = images_per_second(lambda: step(private, optimizer, scheduler, batch, channels, resolution, False), batch, repeats)
+    return {"case": f"tiny/preset {resolution}x{resolution}x{channels}", "plain_images_per_s": plain,
+            "dp_images_per_s": dp, "slowdown": plain / dp}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore")  # Opacus' and torch's notes on hooks, not about the timing
+    results = [measure(r, c, args.batch, args.repeats) for r, c in CASES]
+    for r in results:
+        print(f"{r['case']}: plain {r['plain_images_per_s']:.1f} img/s, Opacus {r['dp_images_per_s']:.1f} img/s, "
+              f"slowdown {r['slowdown']:.2f}x")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "threads": args.threads, "batch": args.batch, "cases": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
