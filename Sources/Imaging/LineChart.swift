@@ -101,6 +101,7 @@ public struct LineChart {
     /// three or more fit, else round numbers of the values themselves.
     static func ticks(_ lower: Double, _ upper: Double, log: Bool) -> [Double] {
         guard log else { return ticks(lower, upper) }
+        guard lower.isFinite, upper.isFinite, upper - lower < 600 else { return [] }
         func inside(_ t: Double) -> Bool { t >= lower - 1e-9 && t <= upper + 1e-9 }
         let decades = Int(floor(lower))...Int(ceil(upper))
         let powers = decades.map(Double.init).filter(inside)
@@ -110,15 +111,17 @@ public struct LineChart {
         return ticks(pow(10, lower), pow(10, upper)).filter { $0 > 0 }.map(log10).filter(inside)
     }
 
-    /// About five round-number ticks covering lower...upper.
+    /// About five round-number ticks covering lower...upper; none for bounds that are not
+    /// finite, and the bounds themselves for a range too narrow to step through (a step below
+    /// the values' rounding would never move).
     static func ticks(_ lower: Double, _ upper: Double) -> [Double] {
         let raw = (upper - lower) / 5
+        guard lower.isFinite, upper.isFinite, raw > 0 else { return lower.isFinite ? [lower] : [] }
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-        var ticks: [Double] = []
-        var t = ceil(lower / step) * step
-        while t <= upper + step * 1e-9 { ticks.append(t); t += step }
-        return ticks
+        let (first, last) = (ceil(lower / step), floor(upper / step + 1e-9))
+        guard last - first <= 20, (first + 1) * step > first * step else { return [lower, upper] }
+        return stride(from: first, through: last, by: 1).map { $0 * step }
     }
 
     static func label(_ value: Double) -> String {

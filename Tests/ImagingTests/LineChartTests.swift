@@ -27,4 +27,16 @@ final class LineChartTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 2)
         XCTAssertTrue(svg.hasPrefix("<svg"))
     }
+
+    /// A range narrower than the values' rounding, an empty one and non-finite bounds give a
+    /// few ticks at once (the loss chart of a run whose losses agreed to the last bit once
+    /// stepped forever, allocating without bound).
+    func testDegenerateRangesEnd() {
+        XCTAssertEqual(LineChart.ticks(0.1, 0.1.nextUp, log: false).count, 2)
+        XCTAssertEqual(LineChart.ticks(1, 1, log: false), [1])
+        XCTAssertEqual(LineChart.ticks(.nan, 1, log: false), [])
+        XCTAssertEqual(LineChart.ticks(-.infinity, 1, log: true), [])
+        let flat = LineChart(title: "loss", xLabel: "step", yLabel: "loss", series: [.init(name: "a", points: [(1, 0.1), (2, 0.1.nextUp)])])
+        XCTAssertTrue(flat.svg().hasSuffix("</svg>\n"))
+    }
 }
