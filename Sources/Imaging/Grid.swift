@@ -13,7 +13,8 @@ public enum Grid {
             for channel in 0..<c {
                 for p in 0..<(h * w) {
                     let x = values[(i * c + channel) * h * w + p]
-                    let unit = min(max(x / 2 + 0.5, 0), 1)
+                    // NaN (which samplers refuse to hand over) would trap the conversion: black.
+                    let unit = x.isNaN ? 0 : min(max(x / 2 + 0.5, 0), 1)
                     pixels[p * c + channel] = UInt8((unit * 255).rounded())
                 }
             }

@@ -110,6 +110,7 @@ struct Compare: ParsableCommand {
         let rows = try self.rows
         let (denoiser, savedConfig, classNames) = try ModelFolder(URL(fileURLWithPath: model)).load()
         let schedulerConfig = savedConfig.replacingSpacing(with: timestepSpacing)
+        try MemoryBudget.check("--count", count: count, floatsPerImage: denoiser.sampleShape.reduce(1, *), remedy: "compare on fewer images")
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
         let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: denoiser.sampleShape[2],
                                                      channels: denoiser.sampleShape[0])

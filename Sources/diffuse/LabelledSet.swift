@@ -37,6 +37,9 @@ extension Sample {
         let requests = try Self.requestedCounts(perClass: perClass, classCounts: classCounts, classNames: classNames)
         let evaluations = try pipeline.evaluations(steps: steps)
         let total = requests.reduce(0) { $0 + $1.count }
+        // One class is held in memory at a time.
+        try MemoryBudget.check("--per-class/--class-counts", count: requests.map(\.count).max() ?? 0,
+                               floatsPerImage: pipeline.imageShape.reduce(1, *), remedy: "ask for fewer images a class")
         let progress = Progress(total: total * evaluations, unit: "img")
         let started = Date()
         var done = 0, shown: [[Image]] = []

@@ -63,7 +63,7 @@ struct Sample: ParsableCommand {
         guard count >= 1 else { throw ValidationError("--count must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
-        guard eta >= 0 else { throw ValidationError("--eta must be 0 or more") }
+        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1] (0: deterministic DDIM, 1: DDPM-like noise)") }
         guard guidanceScale.isFinite else { throw ValidationError("--guidance-scale must be a finite number") }
         if let shard, shard.total > count { throw ValidationError("--shard \(shard): more shards than the \(count) images") }
         if perClass != nil || classCounts != nil {
@@ -96,6 +96,8 @@ struct Sample: ParsableCommand {
         }
         let imageShape = pipeline.imageShape
         let images = shard?.images(of: count) ?? 0..<count
+        try MemoryBudget.check("--count", count: images.count, floatsPerImage: imageShape.reduce(1, *),
+                               remedy: "make the set in shards (--shard i/n)")
         var startNoise: Tensor?
         if let latents {
             let array = try Npy.read(from: URL(fileURLWithPath: latents)).tensor()
@@ -108,7 +110,6 @@ struct Sample: ParsableCommand {
 
         let evaluations = try pipeline.evaluations(steps: stepCount)   // rejects a bad step count before any work
         let outFolder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
         let progress = Progress(total: images.count * evaluations, unit: "img")
         let started = Date()
         let samples = try pipeline.generate(images: images, batchSize: batchSize, steps: stepCount, seed: seed,
@@ -116,6 +117,7 @@ struct Sample: ParsableCommand {
             progress.update(done, "", unitsPerItem: 1 / Double(evaluations))
         }
         progress.finish()
+        try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
         for (index, image) in zip(images, Grid.images(fromBatch: samples)) {
             try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", index)))
         }

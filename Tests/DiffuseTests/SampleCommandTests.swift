@@ -110,4 +110,24 @@ final class SampleCommandTests: XCTestCase {
         }
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", guided.path, "--out", root.path, "--guidance-scale", "nan"]))
     }
+
+    /// Values that cannot be drawn stop sampling with the step named, before anything is written;
+    /// a count beyond memory and an eta beyond 1 are refused before any work.
+    func testNonFiniteSamplesAndImpossibleCountsAreRefused() throws {
+        let model = try saveTinyModel(under: root)
+        let latents = root.appendingPathComponent("nan.npy"), out = root.appendingPathComponent("nan-images")
+        var values = Tensor.randn([1, 1, 8, 8], seed: 1).scalars
+        values[5] = .nan
+        try Npy.write(Tensor(shape: [1, 1, 8, 8], values), to: latents)
+        var command = try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", out.path, "--count", "1", "--steps", "2",
+                                               "--latents", latents.path])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("not finite after step 1 of 2"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+
+        var huge = try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", out.path, "--count", "1000000000000"])
+        XCTAssertThrowsError(try huge.run()) { XCTAssertTrue("\($0)".contains("--count 1000000000000: the images take"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", out.path, "--eta", "2"]))
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["sample", "--model", model.path, "--out", out.path, "--eta", "nan"]))
+    }
 }

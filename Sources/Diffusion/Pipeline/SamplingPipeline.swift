@@ -42,6 +42,11 @@ public struct SamplingPipeline {
             x = scheduler.step(modelOutput: output, timestep: t, sample: x) {
                 Tensor.randn(shape, seed: SeedSequence.derive(seed, UInt64(k + 1)), offset: start)
             }
+            guard x.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else {
+                throw SamplingError(reason: "the samples are not finite after step \(k + 1) of \(scheduler.timesteps.count) "
+                                    + "(timestep \(t)): the model's weights or config, the sampler's settings or the starting noise give "
+                                    + "values that cannot be drawn")
+            }
             afterStep(k + 1)
         }
         return x
@@ -107,4 +112,10 @@ public struct SamplingPipeline {
         }
         return Tensor(shape: [images.count] + imageShape, values)
     }
+}
+
+/// Why sampling stopped.
+public struct SamplingError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }
