@@ -45,7 +45,12 @@ final class UNetTests: XCTestCase {
         let base = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("unet_gray_attn_down/config.json"))) as! [String: Any]
         let cases: [(String, Any)] = [("act_fn", "gelu"), ("resnet_time_scale_shift", "scale_shift"), ("dropout", 0.1),
                                       ("down_block_types", ["CrossAttnDownBlock2D", "DownBlock2D"]), ("norm_num_groups", 3),
-                                      ("block_out_channels", [4]), ("layers_per_block", "two"), ("class_embed_type", "timestep")]
+                                      ("block_out_channels", [4]), ("layers_per_block", "two"), ("class_embed_type", "timestep"),
+                                      // Hostile values that reached preconditions or allocated without bound:
+                                      ("sample_size", 15), ("sample_size", 1), ("sample_size", 0), ("sample_size", -8),
+                                      ("norm_eps", -1), ("mid_block_scale_factor", 0), ("block_out_channels", [100_000, 100_000]),
+                                      ("block_out_channels", [8192, 8192]), ("layers_per_block", 1_000_000),
+                                      ("num_class_embeds", 1_000_000_000)]
         for (field, value) in cases {
             var config = base
             config[field] = value

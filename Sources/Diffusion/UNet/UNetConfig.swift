@@ -39,9 +39,22 @@ public struct UNetConfig: Equatable, Sendable {
     /// How many times the resolution halves; an input side must be divisible by 2^this.
     public var downsamplings: Int { blockOutChannels.count - 1 }
 
-    /// Checks the structure: matching list lengths, group counts that divide the channels.
+    /// Checks the structure (matching list lengths, group counts that divide the channels, a
+    /// sample size the down-sampling divides), the numbers (positive, finite), and the size: a
+    /// model whose weights and optimizer state would not fit in this machine's memory.
     public func validate() throws {
         func fail(_ field: String, _ reason: String) -> ConfigError { ConfigError(field: field, reason: reason) }
+        let limit = 1 << 16
+        for (field, value) in [("sample_size", sampleSize), ("in_channels", inChannels), ("out_channels", outChannels),
+                               ("layers_per_block", layersPerBlock), ("norm_num_groups", normNumGroups),
+                               ("num_class_embeds", numClassEmbeds ?? 1)] + blockOutChannels.map({ ("block_out_channels", $0) })
+            where value > limit {
+            throw fail(field, "\(value) is beyond \(limit)")
+        }
+        guard normEps.isFinite, normEps > 0 else { throw fail("norm_eps", "\(normEps) must be positive and finite") }
+        guard midBlockScaleFactor.isFinite, midBlockScaleFactor > 0 else {
+            throw fail("mid_block_scale_factor", "\(midBlockScaleFactor) must be positive and finite")
+        }
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
             throw fail("block_out_channels", "needs at least one positive channel count")
         }
@@ -67,5 +80,24 @@ public struct UNetConfig: Equatable, Sendable {
         }
         guard downsamplePadding == 0 || downsamplePadding == 1 else { throw fail("downsample_padding", "must be 0 or 1") }
         if let numClassEmbeds, numClassEmbeds < 1 { throw fail("num_class_embeds", "must be positive") }
+        let divisor = 1 << downsamplings
+        guard sampleSize >= divisor, sampleSize % divisor == 0 else {
+            throw fail("sample_size", "\(sampleSize) is not a positive multiple of \(divisor): \(downsamplings) down-samplings halve it "
+                       + "that many times, and the up-sampled features must line up with the skip connections")
+        }
+        // Weights, gradients and AdamW's two moments: 16 bytes a parameter, at most half the memory.
+        let bytes = 16 * estimatedParameters
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes < memory / 2 else {
+            throw fail("block_out_channels", String(format: "%@ with %d layers a block makes about %.2g parameters, %.1f GB to train, "
+                                                    + "more than half of this machine's %.1f GB", "\(blockOutChannels)", layersPerBlock,
+                                                    estimatedParameters, bytes / 1e9, memory / 1e9))
+        }
+    }
+
+    /// The parameters of the convolutions, which dominate: per level, two 3x3 convolutions a
+    /// residual block (down: layersPerBlock blocks, up: one more), at the level's channels.
+    var estimatedParameters: Double {
+        blockOutChannels.map { c in Double(2 * (2 * layersPerBlock + 1)) * 9 * Double(c) * Double(c) }.reduce(0, +)
     }
 }
