@@ -130,7 +130,8 @@ struct Evaluate: ParsableCommand {
 
     private func evaluateFolders(real: String, fake: String) throws -> EvaluationResult {
         let fakeListing = try ImageFolder.scan(URL(fileURLWithPath: fake))
-        let fakeInfo = try PNG.info(of: fakeListing.files[0].url)
+        guard let firstFake = fakeListing.files.first else { throw CommandError("\(fake): no PNG images found") }
+        let fakeInfo = try PNG.info(of: firstFake.url)
         let realListing = try ImageFolder.scan(URL(fileURLWithPath: real))
         let extractor = try featureOptions.extractor(realClasses: realListing.classNames, size: fakeInfo.width,
                                                      channels: fakeInfo.colorType.hasPrefix("gray") ? 1 : 3)

@@ -84,7 +84,16 @@ struct Train: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         if let channels, channels != 1 && channels != 3 { throw ValidationError("--channels must be 1 or 3") }
         if let resolution, resolution < 4 || resolution > 1024 { throw ValidationError("--resolution must be within 4...1024") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be within 1...65536") }
+        guard warmupSteps >= 0 else { throw ValidationError("--warmup-steps must be 0 or more") }
+        for (flag, value) in [("--adam-beta1", adamBeta1), ("--adam-beta2", adamBeta2), ("--ema-max-decay", Double(emaMaxDecay))]
+            where !(value >= 0 && value < 1) {
+            throw ValidationError("\(flag) must be in [0, 1), not \(value)")
+        }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be 0 or more and finite") }
+        if let minSnrGamma, !(minSnrGamma.isFinite && minSnrGamma > 0) {
+            throw ValidationError("--min-snr-gamma must be positive and finite (5 is the paper's choice)")
+        }
         guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
         guard classDropout >= 0, classDropout < 1 else { throw ValidationError("--class-dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive") }

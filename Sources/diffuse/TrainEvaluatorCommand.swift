@@ -36,6 +36,9 @@ struct TrainEvaluator: ParsableCommand {
 
     func validate() throws {
         guard channels == 1 || channels == 3 else { throw ValidationError("--channels must be 1 or 3") }
+        guard (8...1024).contains(resolution) else { throw ValidationError("--resolution must be within 8...1024") }
+        guard learningRate.isFinite, learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1)") }
+        guard batchSize <= 65536 else { throw ValidationError("--batch-size must be at most 65536") }
         guard epochs >= (from == nil ? 1 : 0), batchSize >= 1 else {
             throw ValidationError("--epochs and --batch-size must be positive (--epochs 0 only with --from)")
         }
@@ -43,6 +46,9 @@ struct TrainEvaluator: ParsableCommand {
     }
 
     func run() throws {
+        if FileManager.default.fileExists(atPath: out) {
+            throw CommandError("\(out): already exists; choose a new --out (an evaluator folder is not overwritten)")
+        }
         let train = try ImageDataset.load(folder: URL(fileURLWithPath: data), resolution: resolution, channels: channels)
         let testSet = try test.map { try ImageDataset.load(folder: URL(fileURLWithPath: $0), resolution: resolution, channels: channels) }
         var recipe = EvaluatorTraining()

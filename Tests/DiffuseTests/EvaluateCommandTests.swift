@@ -88,4 +88,23 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["evaluate", "--real-features", realNpy.path, "--fake-features", npys[0],
                                                       "--fake-features-out", "x.npy"]))
     }
+
+    /// A --fake folder without a single PNG, and train-evaluator's hostile flags and an existing
+    /// --out, get one-line errors (the first was an index out of range).
+    func testEmptyFakeFolderAndHostileEvaluatorFlagsAreRefused() throws {
+        let real = try writeRandomImages(under: root, name: "real-none", count: 3)
+        let empty = root.appendingPathComponent("no-pngs")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try Data("not a png".utf8).write(to: empty.appendingPathComponent("notes.txt"))
+        var command = try Diffuse.parseAsRoot(["evaluate", "--real", real.path, "--fake", empty.path, "--features", "random"])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("\(empty.path): no PNG images found"), "\($0)") }
+
+        for bad in [["--resolution", "0"], ["--resolution", "100000"], ["--learning-rate", "nan"]] {
+            XCTAssertThrowsError(try Diffuse.parseAsRoot(["train-evaluator", "--data", real.path, "--out", "x"] + bad), "\(bad)")
+        }
+        let existing = try writeRandomImages(under: root, name: "existing-evaluator", count: 1)
+        var overwrite = try Diffuse.parseAsRoot(["train-evaluator", "--data", real.path, "--out", existing.path])
+        XCTAssertThrowsError(try overwrite.run()) { XCTAssertTrue("\($0)".contains("already exists"), "\($0)") }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: existing.appendingPathComponent("0.png").path))
+    }
 }

@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import NN
 import XCTest
 @testable import diffuse
 
@@ -95,6 +96,31 @@ final class TrainCommandTests: XCTestCase {
                     ["--dp-max-grad-norm", "1", "--dp-delta", "0.01", "--dp-epsilon", "inf"],
                     ["--dp-max-grad-norm", "1", "--dp-delta", "0.01", "--dp-epsilon", "1", "--dp-noise-multiplier", "1"]] {
             XCTAssertThrowsError(try Diffuse.parseAsRoot(["train"] + common + ["--out", refused.path, "--steps", "2"] + bad), "\(bad)")
+        }
+    }
+
+    /// Hyper-parameters outside their ranges are refused before any work; a training state whose
+    /// saved step or options were edited into nonsense is refused on resume, naming the file.
+    func testHostileSettingsAreRefused() throws {
+        let data = try writeRandomImages(under: root, name: "data", count: 4)
+        let out = root.appendingPathComponent("run")
+        let common = ["train", "--data", data.path, "--out", out.path, "--resolution", "8", "--channels", "1", "--steps", "1"]
+        for bad in [["--adam-beta1", "2"], ["--adam-beta2", "1"], ["--ema-max-decay", "2"], ["--min-snr-gamma", "0"],
+                    ["--min-snr-gamma", "nan"], ["--batch-size", "1000000000"], ["--learning-rate", "nan"], ["--weight-decay", "-1"]] {
+            XCTAssertThrowsError(try Diffuse.parseAsRoot(common + bad), "\(bad)")
+        }
+        try run(Array(common.dropFirst()) + ["--batch-size", "2"])
+        let stateFile = out.appendingPathComponent("training_state/state.safetensors")
+        let saved = try SafeTensors.read(from: stateFile)
+        for (key, edit) in [("step", { (_: String) in "-5" }), ("options", { (json: String) in
+            json.replacingOccurrences(of: "\"batchSize\":2", with: "\"batchSize\":0") })] {
+            var metadata = saved.metadata
+            metadata[key] = edit(metadata[key]!)
+            XCTAssertNotEqual(metadata[key], saved.metadata[key], "the edit of \(key) missed")
+            try SafeTensors.write(saved.tensors, metadata: metadata, to: stateFile)
+            XCTAssertThrowsError(try run(["--out", out.path, "--resume", "--steps", "2"])) { error in
+                XCTAssertTrue("\(error)".contains(stateFile.path), "\(key): \(error)")
+            }
         }
     }
 }

@@ -71,6 +71,7 @@ extension Trainer {
               let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(optionsJSON.utf8)) else {
             throw FileFormatError(path: path, reason: "lacks the run's options or denoiser config")
         }
+        if let problem = options.problem { throw FileFormatError(path: path, reason: "its saved options are not a run: \(problem)") }
         return (options, Data(unetJSON.utf8))
     }
 
@@ -82,8 +83,9 @@ extension Trainer {
         _ = try Self.parseRun(state, path: file.path)
         guard let savedStep = state.metadata["step"].flatMap(Int.init),
               let adamStep = state.metadata["adam_step"].flatMap(Int.init),
-              let emaUpdates = state.metadata["ema_updates"].flatMap(Int.init) else {
-            throw FileFormatError(path: file.path, reason: "lacks the step counts")
+              let emaUpdates = state.metadata["ema_updates"].flatMap(Int.init),
+              savedStep >= 0, adamStep >= 0, emaUpdates >= 0 else {
+            throw FileFormatError(path: file.path, reason: "lacks the step counts, or they are negative")
         }
         let named = denoiser.namedParameters
         func tensors(_ prefix: String) throws -> [Tensor] {

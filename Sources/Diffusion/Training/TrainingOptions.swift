@@ -41,6 +41,23 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         (self.data, self.resolution, self.channels, self.steps) = (data, resolution, channels, steps)
     }
 
+    /// What makes these options impossible to train with (read from a file someone may have
+    /// edited), or nil: counts out of range, rates and decays outside their intervals.
+    public var problem: String? {
+        if !(1...1_000_000_000).contains(steps) { return "steps \(steps)" }
+        if !(1...65536).contains(batchSize) { return "batch size \(batchSize)" }
+        if !(4...1024).contains(resolution) || !(channels == 1 || channels == 3) { return "images \(channels)x\(resolution)x\(resolution)" }
+        if !(learningRate > 0 && learningRate < 1) || warmupSteps < 0 { return "learning rate \(learningRate), warm-up \(warmupSteps)" }
+        for (name, value) in [("adam_beta1", adamBeta1), ("adam_beta2", adamBeta2), ("ema_max_decay", Double(emaMaxDecay))]
+            where !(value >= 0 && value < 1) {
+            return "\(name) \(value)"
+        }
+        if let gamma = minSNRGamma, !(gamma.isFinite && gamma > 0) { return "min-SNR gamma \(gamma)" }
+        if let dropout = classDropout, !(dropout >= 0 && dropout < 1) { return "class dropout \(dropout)" }
+        if !(1...100_000).contains(trainTimesteps) { return "train timesteps \(trainTimesteps)" }
+        return nil
+    }
+
     /// The learning rate of step `step` (0-based): linear warm-up from 0, then a half cosine
     /// down to 0 at the last step, as diffusers' get_cosine_schedule_with_warmup.
     public func learningRate(atStep step: Int) -> Double {
