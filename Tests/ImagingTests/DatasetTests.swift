@@ -114,4 +114,29 @@ final class DatasetTests: XCTestCase {
         assertFileError(try ImageDataset.load(folder: allBad, resolution: 4, channels: 1, skipBad: true),
                         path: allBad.path, reason: "could be decoded")
     }
+
+    /// A FIFO named .png (opening it would wait forever), a link loop (once walked 41 times),
+    /// a hidden temporary file of an interrupted write and a name that is not UTF-8: skipped,
+    /// walked once, skipped, and reported.
+    func testHostileEntriesAreSkippedOrReported() throws {
+        let root = try temporaryFolder(self)
+        try writeImage(root, "a/one.png", value: 3)
+        try writeImage(root, "a/.two.png.tmp", value: 4)
+        XCTAssertEqual(mkfifo(root.appendingPathComponent("a/fifo.png").path, 0o600), 0)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("a/loop").path, withDestinationPath: ".")
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("b").path, withDestinationPath: "a")
+        let dataset = try ImageDataset.load(folder: root, resolution: 4, channels: 1)
+        XCTAssertEqual(dataset.count, 1, "\(dataset.paths)")
+        XCTAssertEqual(dataset.classNames, ["a"], "b is the same folder as a")
+
+        // A name of bytes that are not UTF-8, made with the raw system call.
+        let badName = Array(root.appendingPathComponent("a/").path.utf8) + [0x62, 0xFF, 0x2E, 0x70, 0x6E, 0x67, 0]
+        let descriptor = badName.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o600) }
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        close(descriptor)
+        XCTAssertThrowsError(try ImageDataset.load(folder: root, resolution: 4, channels: 1)) { error in
+            XCTAssertTrue("\(error)".contains("its name is not valid UTF-8"), "\(error)")
+        }
+        XCTAssertEqual(try ImageDataset.load(folder: root, resolution: 4, channels: 1, skipBad: true).count, 1)
+    }
 }
