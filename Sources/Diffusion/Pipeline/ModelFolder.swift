@@ -40,6 +40,12 @@ public struct ModelFolder {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FileFormatError(path: url.path, reason: "no such model folder")
         }
+        guard let index = try? JSONSerialization.jsonObject(with: try readData(modelIndex)) as? [String: Any],
+              index["unet"] != nil, index["scheduler"] != nil else {
+            throw FileFormatError(path: modelIndex.path, reason: FileManager.default.fileExists(atPath: modelIndex.path)
+                ? "must be a JSON object naming the pipeline's unet and scheduler"
+                : "missing: a model folder holds model_index.json (diffusers' pipeline layout)")
+        }
         guard FileManager.default.fileExists(atPath: unetConfig.path) else {
             throw FileFormatError(path: unetConfig.path, reason: "missing: a model folder holds unet/config.json (diffusers' pipeline layout)")
         }
@@ -61,9 +67,11 @@ public struct ModelFolder {
         } catch let error as StateDictError {
             throw FileFormatError(path: unetWeights.path, reason: "does not fit unet/config.json: \(error)")
         }
-        let scheduler = FileManager.default.fileExists(atPath: schedulerConfig.path)
-            ? try SchedulerConfig(json: try readData(schedulerConfig), path: schedulerConfig.path)
-            : SchedulerConfig()
+        guard FileManager.default.fileExists(atPath: schedulerConfig.path) else {
+            throw FileFormatError(path: schedulerConfig.path, reason: "missing: the noise schedule the model was trained with "
+                                  + "(diffusers' pipeline layout); sampling without it would guess")
+        }
+        let scheduler = try SchedulerConfig(json: try readData(schedulerConfig), path: schedulerConfig.path)
         var classNames: [String] = []
         if FileManager.default.fileExists(atPath: classNamesFile.path) {
             // Names, and a trailing null for a guidance model's "no class" row.

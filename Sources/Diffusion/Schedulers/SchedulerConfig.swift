@@ -59,6 +59,12 @@ public struct SchedulerConfig: Equatable, Sendable {
             throw FileFormatError(path: path, reason: "is not a JSON object")
         }
         let reader = ConfigReader(d)
+        // diffusers' schedulers have a value, not None, as the default of these: a null there
+        // fails in diffusers when sampling, so it is refused here rather than read as "default".
+        for key in ["num_train_timesteps", "beta_start", "beta_end", "beta_schedule", "prediction_type", "clip_sample",
+                    "timestep_spacing", "steps_offset"] where reader.isNull(key) {
+            throw FileFormatError(path: path, reason: "\"\(key)\" is null; give a value or leave the key out for diffusers' default")
+        }
         do {
             className = try reader.string("_class_name")
             numTrainTimesteps = try reader.int("num_train_timesteps")
