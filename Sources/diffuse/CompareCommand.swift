@@ -170,6 +170,9 @@ struct Compare: ParsableCommand {
             try write(report, grids: grids, to: outFolder)
         }
         print("Reports: \(reportPath) (also report.md, report.csv, report.json)")
+        if report.rows.allSatisfy({ $0.error != nil }) {
+            throw CommandError("every row failed (the reports list why); nothing was compared")
+        }
     }
 
     /// The real images' pixel statistics and their real-vs-real floor at --count images.

@@ -27,12 +27,29 @@ struct ImportIDX: ParsableCommand {
     @Option(help: "Import only the first N images.")
     var limit: Int?
 
+    /// --class-names as a list: each a folder name of its own (not empty, ".", ".." or with a
+    /// slash, which would write elsewhere) and none twice (which would merge classes).
+    var classNameList: [String]? {
+        get throws {
+            guard let classNames else { return nil }
+            let names = classNames.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+            for name in names where name.isEmpty || name == "." || name == ".." || name.contains("/") || name.hasPrefix(".") {
+                throw ValidationError("--class-names: '\(name)' cannot be a class folder's name (empty, hidden, '.', '..' or with a '/')")
+            }
+            if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw ValidationError("--class-names: '\(twice)' comes twice (its classes would merge)")
+            }
+            return names
+        }
+    }
+
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
+        _ = try classNameList
     }
 
     func run() throws {
-        let names = classNames.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        let names = try classNameList
         try importIDX(images: URL(fileURLWithPath: images), labels: URL(fileURLWithPath: labels),
                       classNames: names, out: out, limit: limit)
     }

@@ -68,6 +68,14 @@ final class CompareCommandTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("report.json: cannot be read"), "\(error)")
         }
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["compare", "--out", out.path, "--real", root.path]))
+
+        // Every row failing is a failure of the command (the reports still say why).
+        var allFail = try Diffuse.parseAsRoot([
+            "compare", "--model", model.path, "--real", real.path, "--schedulers", "ddpm:500,ddim:1000000000",
+            "--count", "6", "--features", "pixels", "--out", root.appendingPathComponent("all-fail").path,
+        ])
+        XCTAssertThrowsError(try allFail.run()) { XCTAssertTrue("\($0)".contains("every row failed"), "\($0)") }
+        XCTAssertEqual(try readReport(root.appendingPathComponent("all-fail")).rows.compactMap(\.error).count, 2)
     }
 
     /// A row of compare measures exactly what `sample` then `evaluate` measure on the same
