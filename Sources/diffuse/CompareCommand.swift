@@ -122,7 +122,9 @@ struct Compare: ParsableCommand {
         let pixelReference = RealPixels(summary: PixelSummary(realPixels), floor: PixelFloor(real: realPixels, size: count, seed: seed))
 
         let gridFolder = outFolder.appendingPathComponent("grids")
-        try FileManager.default.createDirectory(at: gridFolder, withIntermediateDirectories: true)
+        let lock = try FolderLock(outFolder)
+        defer { withExtendedLifetime(lock) {} }
+        try makeFolder(gridFolder)
         let labels = denoiser.classes(named: classNames).map { classes in (0..<count).map { $0 % classes.count } }
         let nullLabel = denoiser.classes(named: classNames)?.nullLabel
         if rows.contains(where: { ($0.guidance ?? 1) != 1 }) && nullLabel == nil {

@@ -40,12 +40,14 @@ extension Sample {
         // One class is held in memory at a time.
         try MemoryBudget.check("--per-class/--class-counts", count: requests.map(\.count).max() ?? 0,
                                floatsPerImage: pipeline.imageShape.reduce(1, *), remedy: "ask for fewer images a class")
+        let lock = try FolderLock(URL(fileURLWithPath: out))
+        defer { withExtendedLifetime(lock) {} }
         let progress = Progress(total: total * evaluations, unit: "img")
         let started = Date()
         var done = 0, shown: [[Image]] = []
         for (label, count) in requests {
             let folder = URL(fileURLWithPath: out).appendingPathComponent(classNames[label])
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try makeFolder(folder)
             let samples = try pipeline.generate(images: 0..<count, batchSize: batchSize, steps: steps,
                                                 seed: SeedSequence.derive(seed, UInt64(label + 1)),
                                                 labels: [Int](repeating: label, count: count)) { evaluated in

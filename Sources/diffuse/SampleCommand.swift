@@ -117,7 +117,11 @@ struct Sample: ParsableCommand {
             progress.update(done, "", unitsPerItem: 1 / Double(evaluations))
         }
         progress.finish()
-        try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
+        // Shards of one run write one folder together by design (different files); other runs
+        // would overwrite each other's images.
+        let lock = shard == nil ? try FolderLock(outFolder) : nil
+        defer { withExtendedLifetime(lock) {} }
+        try makeFolder(outFolder)
         for (index, image) in zip(images, Grid.images(fromBatch: samples)) {
             try PNG.write(image, to: outFolder.appendingPathComponent(String(format: "%06d.png", index)))
         }

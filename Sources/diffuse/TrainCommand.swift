@@ -121,7 +121,13 @@ struct Train: ParsableCommand {
         for (path, reason) in dataset.skipped { say("warning: skipped \(path): \(reason)") }
         if !resume {
             options.privacy = try privacy.options(imageCount: dataset.count, batchSize: options.batchSize, steps: options.steps)
-            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        }
+        // One process writes a run folder; under mpirun, process 0 (the others only need it to exist).
+        try makeFolder(folder.url)
+        let lock = isMain ? try FolderLock(folder.url) : nil
+        defer { withExtendedLifetime(lock) {} }
+        if !resume && FileManager.default.fileExists(atPath: folder.trainingStateFile.path) {
+            throw CommandError("\(out): a run was started there meanwhile; continue it with --resume or choose a new --out")
         }
         let nullRows = (options.classDropout ?? 0) > 0 ? 1 : 0
         if let classes = denoiser.classCount, classes != dataset.classNames.count + nullRows {
@@ -177,7 +183,7 @@ struct Train: ParsableCommand {
 
     /// The options of a new run from the flags; refuses a folder that already holds a run.
     private func newRun(_ folder: ModelFolder) throws -> (TrainingOptions, any Denoiser) {
-        if FileManager.default.fileExists(atPath: folder.trainingState.path) {
+        if FileManager.default.fileExists(atPath: folder.trainingStateFile.path) {
             throw CommandError("\(out): already holds a training run; continue it with --resume or choose a new --out")
         }
         let dataPath = data!

@@ -46,8 +46,8 @@ struct TrainEvaluator: ParsableCommand {
     }
 
     func run() throws {
-        if FileManager.default.fileExists(atPath: out) {
-            throw CommandError("\(out): already exists; choose a new --out (an evaluator folder is not overwritten)")
+        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("config.json").path) {
+            throw CommandError("\(out): already holds an evaluator; choose a new --out (an evaluator folder is not overwritten)")
         }
         let train = try ImageDataset.load(folder: URL(fileURLWithPath: data), resolution: resolution, channels: channels)
         let testSet = try test.map { try ImageDataset.load(folder: URL(fileURLWithPath: $0), resolution: resolution, channels: channels) }
@@ -64,6 +64,11 @@ struct TrainEvaluator: ParsableCommand {
         progress.finish()
         let minutes = Date().timeIntervalSince(started) / 60
         let folder = URL(fileURLWithPath: out)
+        let lock = try FolderLock(folder)
+        defer { withExtendedLifetime(lock) {} }
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) {
+            throw CommandError("\(out): an evaluator was written there while this one trained; nothing written")
+        }
         try EvaluatorFolder.save(network, to: folder)
         var accuracyLine = "No test set was given."
         if let testSet {

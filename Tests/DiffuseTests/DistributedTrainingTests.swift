@@ -18,13 +18,20 @@ final class DistributedTrainingTests: XCTestCase {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("diffuse")
     }
 
+    /// Where launched runs print.
+    private var outputFile: URL { root.appendingPathComponent("mpirun-output.txt") }
+
     /// `mpirun -np 2 diffuse ARGUMENTS`, started; `wait` for it or signal it.
     private func launch(_ arguments: [String]) throws -> Process {
         XCTAssertTrue(FileManager.default.fileExists(atPath: executable.path), "no diffuse executable at \(executable.path)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-np", "2", executable.path] + arguments
-        process.standardOutput = FileHandle.nullDevice
+        // mpirun kills what a signal has not ended in odls_base_sigkill_timeout seconds (1 by
+        // default): too short for a checkpoint on a busy machine.
+        process.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca", "odls_base_sigkill_timeout", "60",
+                             "-np", "2", executable.path] + arguments
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
@@ -81,6 +88,12 @@ final class DistributedTrainingTests: XCTestCase {
         let data = try writeRandomImages(under: root, name: "data", count: 12)
         let run = root.appendingPathComponent("run")
         let mpi = try launch(trainArguments(data: data, out: run, steps: 100_000) + ["--checkpoint-every", "100000"])
+        // Past start-up (a signal before the run loop ends the processes with no checkpoint, as
+        // it should), then a few steps: on a busy machine start-up alone can take seconds.
+        let deadline = Date().addingTimeInterval(120)
+        while !((try? String(contentsOf: outputFile, encoding: .utf8))?.contains("Training ") ?? false) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
         Thread.sleep(forTimeInterval: 3)
         mpi.terminate()
         mpi.waitUntilExit()

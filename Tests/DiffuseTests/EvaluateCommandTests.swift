@@ -102,9 +102,11 @@ final class EvaluateCommandTests: XCTestCase {
         for bad in [["--resolution", "0"], ["--resolution", "100000"], ["--learning-rate", "nan"]] {
             XCTAssertThrowsError(try Diffuse.parseAsRoot(["train-evaluator", "--data", real.path, "--out", "x"] + bad), "\(bad)")
         }
-        let existing = try writeRandomImages(under: root, name: "existing-evaluator", count: 1)
+        let existing = root.appendingPathComponent("existing-evaluator")
+        try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: existing.appendingPathComponent("config.json"))
         var overwrite = try Diffuse.parseAsRoot(["train-evaluator", "--data", real.path, "--out", existing.path])
-        XCTAssertThrowsError(try overwrite.run()) { XCTAssertTrue("\($0)".contains("already exists"), "\($0)") }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: existing.appendingPathComponent("0.png").path))
+        XCTAssertThrowsError(try overwrite.run()) { XCTAssertTrue("\($0)".contains("already holds an evaluator"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: existing.appendingPathComponent("config.json")), Data("{}".utf8))
     }
 }

@@ -123,4 +123,27 @@ final class TrainCommandTests: XCTestCase {
             }
         }
     }
+
+    /// A folder another process writes is refused (here the lock is held in this process,
+    /// which flock treats alike); --out at a file gets one line; an empty training_state/ left by
+    /// a failed first checkpoint does not count as a run.
+    func testOutputFoldersAreLockedAndChecked() throws {
+        let data = try writeRandomImages(under: root, name: "data", count: 4)
+        let common = ["--data", data.path, "--resolution", "8", "--channels", "1", "--steps", "1", "--batch-size", "2"]
+        let busy = root.appendingPathComponent("busy")
+        let lock = try FolderLock(busy)
+        XCTAssertThrowsError(try run(common + ["--out", busy.path])) { XCTAssertTrue("\($0)".contains("in use by another diffuse process (process \(getpid())"), "\($0)") }
+        var sample = try Diffuse.parseAsRoot(["sample", "--model", try saveTinyModel(under: root).path, "--out", busy.path, "--count", "1", "--steps", "1"])
+        XCTAssertThrowsError(try sample.run()) { XCTAssertTrue("\($0)".contains("in use"), "\($0)") }
+        withExtendedLifetime(lock) {}
+
+        let file = root.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        XCTAssertThrowsError(try run(common + ["--out", file.path])) { XCTAssertEqual("\($0)", "\(file.path): is a file, not a folder") }
+
+        let leftover = root.appendingPathComponent("leftover")
+        try FileManager.default.createDirectory(at: leftover.appendingPathComponent("training_state"), withIntermediateDirectories: true)
+        try run(common + ["--out", leftover.path])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: leftover.appendingPathComponent("training_state/state.safetensors").path))
+    }
 }

@@ -30,6 +30,8 @@ public struct ModelFolder {
     /// The (epsilon, delta) a differentially private run has spent, and how (`PrivacyRecord`).
     public var privacyFile: URL { url.appendingPathComponent("privacy.json") }
     public var trainingState: URL { url.appendingPathComponent("training_state") }
+    /// The checkpoint a run resumes from (a training_state/ folder without it holds no run).
+    public var trainingStateFile: URL { trainingState.appendingPathComponent("state.safetensors") }
 
     /// Whether the folder has a model (its denoiser config).
     public var exists: Bool { FileManager.default.fileExists(atPath: unetConfig.path) }

@@ -15,10 +15,6 @@ extension Trainer {
         return encoder
     }
 
-    private static func stateFile(_ folder: ModelFolder) -> URL {
-        folder.trainingState.appendingPathComponent("state.safetensors")
-    }
-
     /// Writes the training state, then the pipeline folder with the EMA weights.
     public func saveCheckpoint(to folder: ModelFolder, classNames: [String]) throws {
         try FileManager.default.createDirectory(at: folder.trainingState, withIntermediateDirectories: true)
@@ -37,7 +33,7 @@ extension Trainer {
             "options": String(decoding: try Self.optionsEncoder.encode(options), as: UTF8.self),
             "unet_config": String(decoding: try denoiser.configJSON(), as: UTF8.self),
         ]
-        try SafeTensors.write(tensors, metadata: metadata, to: Self.stateFile(folder))
+        try SafeTensors.write(tensors, metadata: metadata, to: folder.trainingStateFile)
         try folder.save(denoiser: denoiser, weights: emaWeights, scheduler: schedulerConfig, classNames: classNames)
         if let spent = privacySpent {
             let encoder = JSONEncoder()
@@ -49,7 +45,7 @@ extension Trainer {
     /// The options of the run whose state is in `folder`, and its denoiser (fresh weights from
     /// the run's seed, as the run started; `restore(from:)` loads the saved ones).
     public static func savedRun(in folder: ModelFolder) throws -> (options: TrainingOptions, denoiser: any Denoiser) {
-        let file = stateFile(folder)
+        let file = folder.trainingStateFile
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw FileFormatError(path: file.path, reason: "missing: nothing to resume (train without --resume to start)")
         }
@@ -78,7 +74,7 @@ extension Trainer {
     /// Continues from the state in `folder`: weights, EMA, AdamW and the step count. Everything
     /// is read and checked before anything changes.
     public func restore(from folder: ModelFolder) throws {
-        let file = Self.stateFile(folder)
+        let file = folder.trainingStateFile
         let state = try SafeTensors.read(from: file)
         _ = try Self.parseRun(state, path: file.path)
         guard let savedStep = state.metadata["step"].flatMap(Int.init),
