@@ -155,7 +155,7 @@ final class SafeTensorsTests: XCTestCase {
     func testTrailingBytesThrow() throws {
         let bytes = try Data(contentsOf: fixtures.appendingPathComponent("pair.safetensors"))
         assertFileFormatError(write(bytes + [0, 0, 0, 0], as: "trailing.safetensors"),
-                              mentioning: "buffer has 4 bytes not covered by any tensor")
+                              mentioning: #"bytes 20..<24 of the buffer belong to no tensor (after tensor "b")"#)
     }
 
     func testMissingFileThrows() {
@@ -206,9 +206,18 @@ final class SafeTensorsTests: XCTestCase {
              12, #"tensors "a" and "b" overlap"#),
             ("same range", #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#,
              4, "overlap"),
-            ("hole at end", #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, 12, "buffer has 4 bytes not covered by any tensor"),
-            ("hole at start", #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, 12, "buffer has 4 bytes not covered"),
-            ("no tensors, some bytes", "{}", 3, "buffer has 3 bytes not covered"),
+            ("hole at end", #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, 12,
+             #"bytes 8..<12 of the buffer belong to no tensor (after tensor "a"): the header lacks an entry"#),
+            ("hole at start", #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, 12, #"bytes 0..<4 of the buffer belong to no tensor (before tensor "a")"#),
+            ("hole between", #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#,
+             12, #"bytes 4..<8 of the buffer belong to no tensor (after tensor "a", before tensor "b")"#),
+            ("no tensors, some bytes", "{}", 3, "bytes 0..<3 of the buffer belong to no tensor (the whole buffer)"),
+            // What Foundation's parser lets through and the reference library refuses:
+            ("trailing comma", #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},}"#, 4, "a comma before a closing }"),
+            ("trailing comma in a list", #"{"a": {"dtype": "F32", "shape": [1,], "data_offsets": [0, 4]}}"#, 4, "a comma before a closing ]"),
+            ("duplicate key", #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#,
+             4, #"the key "a" comes twice in one object"#),
+            ("duplicate field", #"{"a": {"dtype": "F32", "shape": [1], "shape": [1], "data_offsets": [0, 4]}}"#, 4, #"the key "shape" comes twice"#),
             ("metadata array", #"{"__metadata__": ["x"]}"#, 0, "__metadata__ is not a JSON object"),
             ("metadata number", #"{"__metadata__": {"step": 5}}"#, 0, #"__metadata__ value for "step" is not a string"#),
         ]

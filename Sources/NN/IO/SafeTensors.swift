@@ -188,6 +188,7 @@ extension SafeTensors {
         } catch {
             throw failure("header is not valid JSON")
         }
+        if let problem = StrictJSON.problem(in: json) { throw failure("header is not valid JSON: \(problem)") }
         guard case .object(let fields) = root else { throw failure("header is not a JSON object") }
 
         var layout = SafeTensorsLayout(entries: [], metadata: [:])
@@ -257,10 +258,19 @@ extension SafeTensors {
         for (previous, next) in zip(ranges, ranges.dropFirst()) where next.begin < previous.end {
             throw failure("tensors \(jsonString(previous.name)) and \(jsonString(next.name)) overlap")
         }
-        let covered = ranges.reduce(0) { $0 + ($1.end - $1.begin) }
-        if covered < bufferSize {
-            throw failure("buffer has \(bufferSize - covered) bytes not covered by any tensor")
+        // A gap is where an entry is missing: say where, between which tensors.
+        func gap(_ begin: Int, _ end: Int, after previous: String?, before next: String?) -> FileFormatError {
+            let place = [previous.map { "after tensor \(jsonString($0))" }, next.map { "before tensor \(jsonString($0))" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            return failure("bytes \(begin)..<\(end) of the buffer belong to no tensor (\(place.isEmpty ? "the whole buffer" : place)): "
+                           + "the header lacks an entry")
         }
+        var position = 0
+        for (index, range) in ranges.enumerated() {
+            if range.begin > position { throw gap(position, range.begin, after: index > 0 ? ranges[index - 1].name : nil, before: range.name) }
+            position = range.end
+        }
+        if position < bufferSize { throw gap(position, bufferSize, after: ranges.last?.name, before: nil) }
     }
 }
 
