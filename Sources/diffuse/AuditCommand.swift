@@ -28,7 +28,7 @@ struct Audit: ParsableCommand {
     @Option(help: "Audit a seeded random N of each folder (folders of different sizes need it).")
     var count: Int?
     @Option(help: "Comma-separated timesteps of both attacks.")
-    var timesteps: String = "10,50,100,200,300,500"
+    var timesteps: String = "10,50,100,200"
     @Option(help: "SecMI's step between deterministic DDIM timesteps.")
     var interval: Int = 10
     @Option(help: "Seed of the noise and of --count's choice.")

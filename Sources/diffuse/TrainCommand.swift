@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
         var unetConfig: UNetConfig
         if let config {
             do {
-                unetConfig = try UNetConfig(json: try Data(contentsOf: URL(fileURLWithPath: config)))
+                unetConfig = try UNetConfig(json: try readSmallFile(URL(fileURLWithPath: config)))
             } catch let error as ConfigError {
                 throw CommandError("\(config): \(error)")
             } catch {

@@ -41,4 +41,24 @@ final class ModelFolderTests: XCTestCase {
             assertRefused(folder, naming: "scheduler/scheduler_config.json", "\"\(key)\" is null")
         }
     }
+
+    /// A FIFO as config.json is refused instead of blocking the read; schedules whose betas
+    /// would make NaN, or whose length would take all memory, are refused by name.
+    func testFIFOConfigAndImpossibleSchedulesAreRefused() throws {
+        let folder = try copy()
+        let config = folder.appendingPathComponent("unet/config.json")
+        try FileManager.default.removeItem(at: config)
+        XCTAssertEqual(mkfifo(config.path, 0o600), 0)
+        assertRefused(folder, naming: "unet/config.json", "is not a regular file")
+
+        for (key, value) in [("beta_end", 1.5), ("beta_start", 0), ("num_train_timesteps", 1e9)] {
+            var scheduler = SchedulerConfig()
+            switch key {
+            case "beta_end": scheduler.betaEnd = value
+            case "beta_start": scheduler.betaStart = value
+            default: scheduler.numTrainTimesteps = Int(value)
+            }
+            XCTAssertThrowsError(try scheduler.noiseSchedule(), key) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
+        }
+    }
 }

@@ -42,7 +42,7 @@ public struct ModelFolder {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FileFormatError(path: url.path, reason: "no such model folder")
         }
-        guard let index = try? JSONSerialization.jsonObject(with: try readData(modelIndex)) as? [String: Any],
+        guard let index = try? JSONSerialization.jsonObject(with: try readSmallFile(modelIndex)) as? [String: Any],
               index["unet"] != nil, index["scheduler"] != nil else {
             throw FileFormatError(path: modelIndex.path, reason: FileManager.default.fileExists(atPath: modelIndex.path)
                 ? "must be a JSON object naming the pipeline's unet and scheduler"
@@ -51,7 +51,7 @@ public struct ModelFolder {
         guard FileManager.default.fileExists(atPath: unetConfig.path) else {
             throw FileFormatError(path: unetConfig.path, reason: "missing: a model folder holds unet/config.json (diffusers' pipeline layout)")
         }
-        let configJSON = try readData(unetConfig)
+        let configJSON = try readSmallFile(unetConfig)
         let denoiser: any Denoiser
         do {
             denoiser = try DenoiserRegistry.make(configJSON: configJSON)
@@ -73,11 +73,11 @@ public struct ModelFolder {
             throw FileFormatError(path: schedulerConfig.path, reason: "missing: the noise schedule the model was trained with "
                                   + "(diffusers' pipeline layout); sampling without it would guess")
         }
-        let scheduler = try SchedulerConfig(json: try readData(schedulerConfig), path: schedulerConfig.path)
+        let scheduler = try SchedulerConfig(json: try readSmallFile(schedulerConfig), path: schedulerConfig.path)
         var classNames: [String] = []
         if FileManager.default.fileExists(atPath: classNamesFile.path) {
             // Names, and a trailing null for a guidance model's "no class" row.
-            guard var entries = try? JSONSerialization.jsonObject(with: try readData(classNamesFile)) as? [Any] else {
+            guard var entries = try? JSONSerialization.jsonObject(with: try readSmallFile(classNamesFile)) as? [Any] else {
                 throw FileFormatError(path: classNamesFile.path, reason: "must be a JSON list of strings")
             }
             if entries.last is NSNull { entries.removeLast() }
@@ -108,14 +108,6 @@ public struct ModelFolder {
         if !classNames.isEmpty {
             let entries: [Any] = classNames + (denoiser.classCount == classNames.count + 1 ? [NSNull()] : [])
             try writeAtomically(try JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted]), to: classNamesFile)
-        }
-    }
-
-    private func readData(_ file: URL) throws -> Data {
-        do {
-            return try Data(contentsOf: file)
-        } catch {
-            throw FileFormatError(path: file.path, reason: "cannot be read (\(error.localizedDescription))")
         }
     }
 }

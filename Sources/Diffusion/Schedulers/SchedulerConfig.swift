@@ -199,7 +199,11 @@ public struct SchedulerConfig: Equatable, Sendable {
             throw ConfigError(field: "beta_schedule", reason: "\(name) is not supported (linear, scaled_linear, squaredcos_cap_v2, sigmoid)")
         }
         let steps = numTrainTimesteps ?? 1000
-        guard steps >= 2 else { throw ConfigError(field: "num_train_timesteps", reason: "must be at least 2") }
+        guard (2...100_000).contains(steps) else { throw ConfigError(field: "num_train_timesteps", reason: "\(steps) is not within 2...100000") }
+        // Betas are variances added per step: outside (0, 1) the schedule's square roots are NaN.
+        for (key, value) in [("beta_start", betaStart), ("beta_end", betaEnd)] {
+            if let value, !(value > 0 && value < 1) { throw ConfigError(field: key, reason: "\(value) is not within (0, 1)") }
+        }
         return NoiseSchedule(trainTimesteps: steps, betaStart: betaStart ?? 1e-4, betaEnd: betaEnd ?? 0.02,
                              schedule: schedule, rescaleZeroTerminalSNR: rescaleBetasZeroSNR ?? false)
     }

@@ -209,3 +209,20 @@ public func writeAtomically<Bytes: Sequence>(_ bytes: Bytes, to url: URL, durabl
 where Bytes.Element == UInt8 {
     try writeFileAtomically(to: url, durable: durable) { sink in try sink.write(bytes) }
 }
+
+/// The bytes of a small file (a config or a list of names), refusing what is not a regular file
+/// (a FIFO would block the read forever, a folder cannot be read) and what is larger than
+/// `limit` bytes, with the file named.
+public func readSmallFile(_ url: URL, limit: Int = 64 << 20) throws -> Data {
+    var info = stat()
+    guard stat(url.path, &info) == 0 else {
+        throw FileFormatError(path: url.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw FileFormatError(path: url.path, reason: "is not a regular file") }
+    guard info.st_size <= limit else { throw FileFormatError(path: url.path, reason: "is \(info.st_size) bytes, more than a config can be (\(limit))") }
+    do {
+        return try Data(contentsOf: url)
+    } catch {
+        throw FileFormatError(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
+    }
+}
