@@ -64,22 +64,38 @@ static int read_image(png_structp png, png_infop info, uint32_t max_width, uint3
 
     // libpng checks these when it reads IHDR, before it allocates anything for the rows.
     png_set_user_limits(png, max_width, max_height);
+    // Damage libpng calls "benign" and would pass over (a zlib stream holding more than the
+    // image, palette indices past the palette) is an error here, as in strict readers. The
+    // colour-management and text chunks, whose benign errors would then also stop a read, are
+    // not used for the pixels and are skipped unread.
+    static const png_byte unused_chunks[] = "iCCP\0sRGB\0gAMA\0cHRM\0sBIT\0tEXt\0zTXt\0iTXt\0";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 8);
+    png_set_benign_errors(png, 0);
     png_read_info(png, info);
 
-    png_uint_32 height = png_get_image_height(png, info);
+    png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     int color_type = png_get_color_type(png, info);
-    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    // A palette image is read as one index a byte and expanded to RGB below: read unexpanded,
+    // libpng checks every index against the palette (its expansion would draw a missing entry
+    // black), and with benign errors off an index past it stops the read.
+    png_colorp palette = NULL;
+    int palette_entries = 0;
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        if (!png_get_PLTE(png, info, &palette, &palette_entries)) png_error(png, "a palette image without a palette (PLTE)");
+        png_set_packing(png);
+    }
     if (color_type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) {
         png_set_expand_gray_1_2_4_to_8(png);
     }
-    // Also drops the alpha that palette expansion would make from tRNS. No gamma, background
-    // or 16-to-8 transform is asked for, so the samples keep their stored values.
+    // No gamma, background or 16-to-8 transform is asked for, so the samples keep their stored
+    // values; alpha (and a palette's tRNS, which is not applied) is dropped.
     png_set_strip_alpha(png);
     int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
     size_t row_bytes = png_get_rowbytes(png, info);
-    if (row_bytes == 0 || capacity % row_bytes != 0 || capacity / row_bytes != height) {
+    size_t expansion = palette != NULL ? 3 : 1;
+    if (row_bytes == 0 || capacity % (row_bytes * expansion) != 0 || capacity / (row_bytes * expansion) != height) {
         png_error(png, "decoded rows do not have the expected size");
     }
     // Each pass of an interlaced file fills in its pixels of the rows read so far.
@@ -90,6 +106,17 @@ static int read_image(png_structp png, png_infop info, uint32_t max_width, uint3
     }
     // Read on to IEND, so that a damaged or missing end of file is noticed too.
     png_read_end(png, NULL);
+    if (palette != NULL) {
+        // The indices fill the first third of the buffer; expanding from the end never
+        // overwrites an index not yet read.
+        size_t count = (size_t)width * height;
+        for (size_t i = count; i-- > 0;) {
+            png_color color = palette[samples[i]];
+            samples[3 * i] = color.red;
+            samples[3 * i + 1] = color.green;
+            samples[3 * i + 2] = color.blue;
+        }
+    }
     return 1;
 }
 

@@ -328,6 +328,13 @@ def make_bad():
     save("no_idat.png", signature + ihdr(9, 7, 8, GRAY, False) + iend)
     save("short_idat.png", signature + ihdr(9, 7, 8, GRAY, False)
          + chunk(b"IDAT", zlib.compress(rows[:3 * 10])) + iend)
+    # Damage libpng calls benign and passes over unless told not to: a zlib stream holding more
+    # than the image, and palette indices past the end of the palette.
+    save("extra_zlib_data.png", signature + ihdr(9, 7, 8, GRAY, False)
+         + chunk(b"IDAT", zlib.compress(rows + bytes(10000))) + iend)
+    indices = np.arange(63).reshape(7, 9, 1) % 5
+    save("palette_index_out_of_range.png", signature + ihdr(9, 7, 8, PALETTE, False)
+         + chunk(b"PLTE", bytes([0, 0, 0, 255, 255, 255])) + chunk(b"IDAT", zlib.compress(image_data(indices, 8, False))) + iend)
     with open(os.path.join(OUT, "gray8_plain.png"), "wb") as f:
         f.write(good)  # the file the truncation and corruption tests start from
 

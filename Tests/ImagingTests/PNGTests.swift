@@ -147,6 +147,8 @@ final class PNGTests: XCTestCase {
             ("bad_bit_depth.png", "bit depth 3"),
             ("no_idat.png", "IEND"),
             ("short_idat.png", "image data"),
+            ("extra_zlib_data.png", "Too much image data"),
+            ("palette_index_out_of_range.png", "palette index exceeding num_palette"),
         ]
         for (name, words) in cases {
             let url = fixture("bad/\(name)")
