@@ -60,7 +60,7 @@ fi
 # Copies: 500 samples of the small model (50 a class) against its training images.
 if wants copies; then
     rm -rf "$work/small-samples"
-    "$diffuse" sample --model "$work/small-model" --per-class 50 --scheduler dpmpp-2m --steps 20 --seed 1 --batch-size 100 \
+    "$diffuse" sample --model "$work/small-model" --per-class 50 --scheduler ddim --steps 50 --seed 1 --batch-size 100 \
         --out "$work/small-samples"
     "$diffuse" evaluate --real "$work/test-500" --fake "$work/small-samples" --train "$work/members-500" \
         --pairs "$samples/small-closest-pairs.png" --json "$samples/evaluate-small.json"
