@@ -28,7 +28,7 @@ final class DistributedTrainingTests: XCTestCase {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // mpirun kills what a signal has not ended in odls_base_sigkill_timeout seconds (1 by
         // default): too short for a checkpoint on a busy machine.
-        process.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca", "odls_base_sigkill_timeout", "60",
+        process.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca", "odls_base_sigkill_timeout", "10",
                              "-np", "2", executable.path] + arguments
         FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
