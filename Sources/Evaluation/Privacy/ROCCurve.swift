@@ -1,7 +1,7 @@
 /// The receiver operating characteristic of a score that should be higher for positives
 /// (members) than for negatives (non-members): the true-positive rate against the false-positive
 /// rate as the threshold falls through every distinct score.
-public struct ROCCurve: Equatable, Sendable {
+public struct ROCCurve: Sendable {
     /// (false-positive rate, true-positive rate), from (0, 0) to (1, 1); tied scores move both
     /// rates in one point.
     public let points: [(fpr: Double, tpr: Double)]
@@ -34,9 +34,5 @@ public struct ROCCurve: Equatable, Sendable {
     /// that let no negative through count.
     public func truePositiveRate(atFalsePositiveRate fpr: Double) -> Double {
         points.filter { $0.fpr <= fpr + 1e-12 }.map(\.tpr).max() ?? 0
-    }
-
-    public static func == (a: ROCCurve, b: ROCCurve) -> Bool {
-        a.positives == b.positives && a.negatives == b.negatives && a.points.elementsEqual(b.points) { $0 == $1 }
     }
 }
