@@ -17,41 +17,16 @@ Medians of --repeats steps after one warm-up step, torch.set_num_threads(--threa
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 import warnings
 
 import torch
-import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import build_optimizer, build_unet  # noqa: E402
+from pytorch_reference import build_optimizer, build_unet, loss_and_backward, median_seconds, train_step  # noqa: E402
 
 CASES = [(28, 1), (32, 3)]
-
-
-def step(unet, optimizer, scheduler, batch, channels, resolution, clip_whole):
-    x0 = torch.rand(batch, channels, resolution, resolution) * 2 - 1
-    noise = torch.randn_like(x0)
-    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch,))
-    loss = F.mse_loss(unet(scheduler.add_noise(x0, noise, timesteps), timesteps).sample, noise)
-    loss.backward()
-    if clip_whole:
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-
-
-def images_per_second(run, batch, repeats):
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return batch / statistics.median(times)
 
 
 def measure(resolution, channels, batch, repeats):
@@ -61,7 +36,7 @@ def measure(resolution, channels, batch, repeats):
     scheduler = DDPMScheduler(num_train_timesteps=1000)
     unet = build_unet("tiny", resolution, channels)
     optimizer = build_optimizer(unet)
-    plain = images_per_second(lambda: step(unet, optimizer, scheduler, batch, channels, resolution, True), batch, repeats)
+    plain = batch / median_seconds(lambda: train_step(unet, optimizer, scheduler, batch, channels, resolution), repeats)
 
     unet = build_unet("tiny", resolution, channels)
     optimizer = build_optimizer(unet)
@@ -70,7 +45,14 @@ def measure(resolution, channels, batch, repeats):
     engine = PrivacyEngine()
     private, optimizer, _ = engine.make_private(module=unet, optimizer=optimizer, data_loader=loader,
                                                 noise_multiplier=1.0, max_grad_norm=1.0, poisson_sampling=False)
-    dp = images_per_second(lambda: step(private, optimizer, scheduler, batch, channels, resolution, False), batch, repeats)
+
+    def private_step():
+        # Opacus clips and noises each image's gradient in optimizer.step(): no whole-gradient clipping.
+        loss_and_backward(private, scheduler, batch, channels, resolution)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    dp = batch / median_seconds(private_step, repeats)
     return {"case": f"tiny/preset {resolution}x{resolution}x{channels}", "plain_images_per_s": plain,
             "dp_images_per_s": dp, "slowdown": plain / dp}
 

@@ -223,11 +223,11 @@ struct Compare: ParsableCommand {
             let generated = ImageDataset(images: images, labels: labels, classNames: tstrTest.classNames,
                                          root: URL(fileURLWithPath: "\(row.label) samples"))
             let training = Progress(total: recipe.steps(forImages: count), unit: "img")
-            let confusion = try TrainOnSynthetic.confusionMatrix(trainedOn: generated, test: tstrTest, recipe: recipe) { step, _ in
+            let network = try recipe.train(generated) { step, _, _ in
                 training.update(step, "tstr classifier", unitsPerItem: Double(recipe.batchSize))
             }
             training.finish()
-            row.tstrAccuracy = TrainOnSynthetic.accuracy(confusion)
+            row.tstrAccuracy = try EvaluatorTraining.accuracy(of: network, on: tstrTest)
         }
         // Cycling classes line up in columns, one class each.
         let shown = Array(images.prefix(gridCount))

@@ -111,11 +111,11 @@ struct Train: ParsableCommand {
         let isMain = reducer.rank == 0
         func say(_ line: String) { if isMain { print(line) } }
         let folder = ModelFolder(URL(fileURLWithPath: out))
-        if mpi != nil && (privacy.isRequested || (resume && (try? Trainer.savedRun(in: folder))?.options.privacy != nil)) {
-            throw CommandError("differentially private training runs in one process (not under mpirun)")
-        }
         if resume && privacy.isRequested { throw CommandError("--dp-*: a resumed run keeps its own privacy settings") }
         var (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
+        if mpi != nil && (privacy.isRequested || options.privacy != nil) {
+            throw CommandError("differentially private training runs in one process (not under mpirun)")
+        }
         let dataset = try ImageDataset.load(folder: URL(fileURLWithPath: options.data), resolution: options.resolution,
                                             channels: options.channels, skipBad: options.skipBad)
         for (path, reason) in dataset.skipped { say("warning: skipped \(path): \(reason)") }

@@ -45,8 +45,13 @@ struct TrainEvaluator: ParsableCommand {
         guard architecture == 1 || architecture == 2 else { throw ValidationError("--architecture must be 1 or 2") }
     }
 
+    /// Whether --out already holds an evaluator (its config.json), which is never overwritten.
+    private var outHoldsEvaluator: Bool {
+        FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("config.json").path)
+    }
+
     func run() throws {
-        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("config.json").path) {
+        if outHoldsEvaluator {
             throw CommandError("\(out): already holds an evaluator; choose a new --out (an evaluator folder is not overwritten)")
         }
         let train = try ImageDataset.load(folder: URL(fileURLWithPath: data), resolution: resolution, channels: channels)
@@ -66,7 +71,7 @@ struct TrainEvaluator: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         let lock = try FolderLock(folder)
         defer { withExtendedLifetime(lock) {} }
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) {
+        if outHoldsEvaluator {
             throw CommandError("\(out): an evaluator was written there while this one trained; nothing written")
         }
         try EvaluatorFolder.save(network, to: folder)

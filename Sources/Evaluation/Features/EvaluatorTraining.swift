@@ -67,22 +67,30 @@ public struct EvaluatorTraining {
 
     /// The fraction of `test` images the network classifies correctly (class names must match).
     public static func accuracy(of network: EvaluatorNetwork, on test: ImageDataset, batchSize: Int = 256) throws -> Double {
+        accuracy(try confusionMatrix(of: network, on: test, batchSize: batchSize))
+    }
+
+    /// The share of a confusion matrix's images on its diagonal.
+    public static func accuracy(_ confusion: [[Int]]) -> Double {
+        Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / Double(max(1, confusion.joined().reduce(0, +)))
+    }
+
+    /// Counts of (true class, predicted class) over `test` (class names must match).
+    public static func confusionMatrix(of network: EvaluatorNetwork, on test: ImageDataset, batchSize: Int = 256) throws -> [[Int]] {
         guard let labels = test.labels, test.classNames == network.config.classNames else {
-            throw FileFormatError(path: test.paths.first ?? "", reason: "the test folder's classes \(test.classNames) differ from the evaluator's \(network.config.classNames)")
+            throw FileFormatError(path: test.root.path, reason: "its classes \(test.classNames) differ from the evaluator's \(network.config.classNames)")
         }
-        var correct = 0
+        let k = test.classNames.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for start in stride(from: 0, to: test.count, by: batchSize) {
             let indices = Array(start..<min(start + batchSize, test.count))
-            let logits = network.logits(Variable(test.batch(indices))).value
-            let k = logits.shape[1]
-            logits.withUnsafeBufferPointer { values in
-                for (row, index) in indices.enumerated() {
-                    let scores = values[(row * k)..<((row + 1) * k)]
-                    if scores.firstIndex(of: scores.max()!)! - row * k == labels[index] { correct += 1 }
-                }
+            let logits = network.logits(Variable(test.batch(indices))).value.scalars
+            for (row, index) in indices.enumerated() {
+                let scores = logits[(row * k)..<((row + 1) * k)]
+                confusion[labels[index]][scores.firstIndex(of: scores.max()!)! - row * k] += 1
             }
         }
-        return Double(correct) / Double(test.count)
+        return confusion
     }
 }
 

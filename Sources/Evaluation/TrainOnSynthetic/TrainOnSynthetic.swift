@@ -88,11 +88,10 @@ public enum TrainOnSynthetic {
             for seed in seeds {
                 var seeded = recipe
                 seeded.seed = seed
-                let confusion = try confusionMatrix(trainedOn: data, test: test, recipe: seeded, stopRequested: stopRequested) { step, steps in
-                    progress(name, seed, step, steps)
-                }
+                let network = try seeded.train(data, stopRequested: stopRequested) { step, steps, _ in progress(name, seed, step, steps) }
+                let confusion = try EvaluatorTraining.confusionMatrix(of: network, on: test)
                 if confusions[name] == nil { confusions[name] = confusion }
-                runs.append(accuracy(confusion))
+                runs.append(EvaluatorTraining.accuracy(confusion))
                 perClass.append(classAccuracies(confusion))
             }
             let mean = runs.reduce(0, +) / Double(runs.count)
@@ -109,40 +108,8 @@ public enum TrainOnSynthetic {
                       confusion: confusions[confusionSetting]!, confusionSetting: confusionSetting)
     }
 
-    /// A classifier trained on `training` with `recipe` (its seed), then its confusion matrix on
-    /// `test`, which must have the same classes.
-    public static func confusionMatrix(trainedOn training: ImageDataset, test: ImageDataset, recipe: EvaluatorTraining,
-                                       stopRequested: () -> Bool = { false },
-                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Int]] {
-        let network = try recipe.train(training, stopRequested: stopRequested) { step, steps, _ in progress(step, steps) }
-        return try confusionMatrix(of: network, on: test)
-    }
-
-    /// The share of all test images on the diagonal.
-    public static func accuracy(_ confusion: [[Int]]) -> Double {
-        Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / Double(max(1, confusion.joined().reduce(0, +)))
-    }
-
     /// Each true class's share of its test images predicted right (0 for a class without any).
     public static func classAccuracies(_ confusion: [[Int]]) -> [Double] {
         confusion.indices.map { c in Double(confusion[c][c]) / Double(max(1, confusion[c].reduce(0, +))) }
-    }
-
-    /// Counts of (true class, predicted class) over `test`.
-    public static func confusionMatrix(of network: EvaluatorNetwork, on test: ImageDataset, batchSize: Int = 256) throws -> [[Int]] {
-        guard let labels = test.labels, test.classNames == network.config.classNames else {
-            throw FileFormatError(path: test.root.path, reason: "its classes \(test.classNames) differ from the classifier's \(network.config.classNames)")
-        }
-        let k = test.classNames.count
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for start in stride(from: 0, to: test.count, by: batchSize) {
-            let indices = Array(start..<min(start + batchSize, test.count))
-            let logits = network.logits(Variable(test.batch(indices))).value.scalars
-            for (row, index) in indices.enumerated() {
-                let scores = logits[(row * k)..<((row + 1) * k)]
-                confusion[labels[index]][scores.firstIndex(of: scores.max()!)! - row * k] += 1
-            }
-        }
-        return confusion
     }
 }

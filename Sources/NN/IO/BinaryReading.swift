@@ -220,9 +220,5 @@ public func readSmallFile(_ url: URL, limit: Int = 64 << 20) throws -> Data {
     }
     guard info.st_mode & S_IFMT == S_IFREG else { throw FileFormatError(path: url.path, reason: "is not a regular file") }
     guard info.st_size <= limit else { throw FileFormatError(path: url.path, reason: "is \(info.st_size) bytes, more than a config can be (\(limit))") }
-    do {
-        return try Data(contentsOf: url)
-    } catch {
-        throw FileFormatError(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
-    }
+    return try readFileBytes(url)
 }
