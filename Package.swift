@@ -91,6 +91,19 @@ let package = Package(
             dependencies: ["Imaging"],
             path: "Benchmarks/DatasetBenchmark"
         ),
+        // The parsers of untrusted files behind one switch, for the fuzzer and the corpus test.
+        .target(
+            name: "ParserFuzzing",
+            dependencies: ["Diffusion", "Imaging", "NN"],
+            path: "Fuzzing/ParserFuzzing"
+        ),
+        // libFuzzer's driver when built with -sanitize=fuzzer -DFUZZING, a replay tool otherwise
+        // (Fuzzing/run-fuzzers.sh).
+        .executableTarget(
+            name: "fuzz-parsers",
+            dependencies: ["ParserFuzzing"],
+            path: "Fuzzing/FuzzParsers"
+        ),
         .testTarget(
             name: "NNTests",
             dependencies: ["NN"]
@@ -106,6 +119,11 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Imaging", "NN"]
+        ),
+        // The committed fuzzing corpus replayed through every parser.
+        .testTarget(
+            name: "FuzzingTests",
+            dependencies: ["ParserFuzzing"]
         ),
         // The command-line tool end to end, on tiny models made in the tests.
         .testTarget(

@@ -9,13 +9,18 @@ public struct IDXArray: Sendable {
 
     /// Reads an IDX file, raw or gzip-compressed, checking the header against the data.
     public static func read(from url: URL) throws -> IDXArray {
-        let path = url.path
         let raw: [UInt8]
         do {
             raw = [UInt8](try Data(contentsOf: url))
         } catch {
-            throw FileFormatError(path: path, reason: "cannot be read (\(error.localizedDescription))")
+            throw FileFormatError(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
         }
+        return try decode(raw, path: url.path)
+    }
+
+    /// Decodes the bytes of an IDX file, raw or gzip-compressed, naming `path` in every
+    /// `FileFormatError`.
+    public static func decode(_ raw: [UInt8], path: String) throws -> IDXArray {
         let bytes = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, path: path) : raw
         func failure(_ reason: String) -> FileFormatError { FileFormatError(path: path, reason: reason) }
 

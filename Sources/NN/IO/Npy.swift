@@ -69,8 +69,12 @@ public enum Npy {
 
     /// Reads the array in the file at `url`; every problem is thrown as a `FileFormatError`.
     public static func read(from url: URL) throws -> NpyArray {
-        let bytes = try readFileBytes(url)
-        func failure(_ reason: String) -> FileFormatError { FileFormatError(path: url.path, reason: reason) }
+        try decode(readFileBytes(url), path: url.path)
+    }
+
+    /// Decodes the bytes of an .npy file, naming `path` in every `FileFormatError`.
+    public static func decode(_ bytes: Data, path: String) throws -> NpyArray {
+        func failure(_ reason: String) -> FileFormatError { FileFormatError(path: path, reason: reason) }
 
         guard bytes.count >= magic.count + 2, bytes.prefix(magic.count).elementsEqual(magic) else {
             throw failure("not an .npy file (it does not start with \\x93NUMPY and a version)")

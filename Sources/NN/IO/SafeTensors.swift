@@ -33,8 +33,12 @@ public enum SafeTensors {
     /// The whole header is validated before any tensor is decoded; every problem is thrown as a
     /// `FileFormatError`.
     public static func read(from url: URL) throws -> SafeTensorsFile {
-        let bytes = try readFileBytes(url)
-        func failure(_ reason: String) -> FileFormatError { FileFormatError(path: url.path, reason: reason) }
+        try decode(readFileBytes(url), path: url.path)
+    }
+
+    /// Decodes the bytes of a safetensors file, naming `path` in every `FileFormatError`.
+    public static func decode(_ bytes: Data, path: String) throws -> SafeTensorsFile {
+        func failure(_ reason: String) -> FileFormatError { FileFormatError(path: path, reason: reason) }
 
         guard bytes.count >= 8 else {
             throw failure("file has \(bytes.count) bytes, too few for the 8-byte header size")
