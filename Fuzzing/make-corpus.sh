@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=Fuzzing/corpus
-rm -rf "$corpus"
+# Crash reproducers (crash-*) are kept: they are regression tests, not seeds made here.
+[ -d "$corpus" ] && find "$corpus" -type f ! -name 'crash-*' -delete
 mkdir -p "$corpus"/{safetensors,npy,idx,png,unet-config,scheduler-config}
 
 cp Tests/Fixtures/io/*.safetensors Tests/Fixtures/nn/linear.safetensors Tests/Fixtures/nn/group_norm.safetensors \
@@ -36,8 +37,8 @@ cat > "$corpus/scheduler-config/ddim-sigmoid.json" <<'JSON'
  "timestep_spacing": "leading", "thresholding": false}
 JSON
 cat > "$corpus/scheduler-config/euler-sigmas.json" <<'JSON'
-{"_class_name": "EulerDiscreteScheduler", "sigma_min": 0.002, "sigma_max": 80.0, "use_karras_sigmas": true,
- "interpolation_type": "linear", "timestep_spacing": "linspace"}
+{"_class_name": "EulerDiscreteScheduler", "sigma_min": 0.002, "sigma_max": 80.0, "use_karras_sigmas": false,
+ "interpolation_type": "linear", "timestep_spacing": "linspace", "prediction_type": "v_prediction"}
 JSON
 echo '{"beta_end": Infinity}' > "$corpus/scheduler-config/bad_beta_end_infinity.json"
 echo '{"prediction_type": null}' > "$corpus/scheduler-config/bad_null_prediction_type.json"

@@ -30,7 +30,7 @@ swift build -c release --product fuzz-parsers --build-path .build-fuzz \
     -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
     -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address \
     -Xlinker --whole-archive -Xlinker "$libfuzzer" -Xlinker --no-whole-archive -Xlinker -lstdc++ \
-    2>&1 | grep -v 'ld.gold: warning: Cannot export local symbol' || true
+    2>&1 | grep -v 'ld.gold: warning: Cannot export local symbol' >&2 || true
 fuzzer=.build-fuzz/release/fuzz-parsers
 [ -x "$fuzzer" ] || { echo "run-fuzzers: the build failed" >&2; exit 1; }
 

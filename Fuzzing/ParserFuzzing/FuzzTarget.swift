@@ -18,7 +18,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// unet/config.json, parsed and validated.
     case unetConfig = "unet-config"
     /// scheduler/scheduler_config.json, parsed, then every sampler built from it and set to a
-    /// step count taken from the input.
+    /// step count taken from the input (refused when any sampler refuses it).
     case schedulerConfig = "scheduler-config"
 
     /// What feeding `bytes` to the parser gave.
@@ -49,12 +49,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 let config = try SchedulerConfig(json: Data(bytes), path: path)
                 _ = try config.noiseSchedule()
                 _ = try config.prediction()
-                // A sampler may refuse a config the others take (PNDM needs 4 steps, say): each is
-                // tried. A step count from the input's length keeps a run reproducible from the file.
-                let steps = 1 + bytes.count % 50
+                // Every sampler is tried, even after one refuses. A step count from the input's
+                // length keeps a run reproducible from the file (4 at least, PNDM's minimum).
+                let steps = 4 + bytes.count % 47
+                var refusals: [String] = []
                 for kind in SchedulerKind.allCases {
-                    _ = try? kind.make(config: config).setTimesteps(steps)
+                    do {
+                        try kind.make(config: config).setTimesteps(steps)
+                    } catch {
+                        refusals.append("\(kind.rawValue): \(error)")
+                    }
                 }
+                if !refusals.isEmpty { return .refused(refusals.joined(separator: "; ")) }
             }
             return .accepted
         } catch {

@@ -106,7 +106,10 @@ struct Audit: ParsableCommand {
                                      errors: statistics)
         print(report.markdown())
         if let json { try writeJSONReport(report, to: json) }
-        if let markdown { try writeAtomically(Array(report.markdown(rocImage: roc).utf8), to: URL(fileURLWithPath: markdown)) }
+        if let markdown {
+            let link = roc.map { markdownLink(to: $0, fromDocumentAt: markdown) }
+            try writeAtomically(Array(report.markdown(rocImage: link).utf8), to: URL(fileURLWithPath: markdown))
+        }
         if let roc { try writeAtomically(Array(report.rocChart().svg().utf8), to: URL(fileURLWithPath: roc)) }
     }
 

@@ -89,7 +89,10 @@ struct TrainOnSyntheticCommand: ParsableCommand {
         print(report.markdown())
         if let confusion { try PNG.write(report.confusionImage(), to: URL(fileURLWithPath: confusion)) }
         if let json { try writeJSONReport(report, to: json) }
-        if let markdown { try writeAtomically(Array(report.markdown(confusionImage: confusion).utf8), to: URL(fileURLWithPath: markdown)) }
+        if let markdown {
+            let link = confusion.map { markdownLink(to: $0, fromDocumentAt: markdown) }
+            try writeAtomically(Array(report.markdown(confusionImage: link).utf8), to: URL(fileURLWithPath: markdown))
+        }
         if let html { try writeAtomically(Array(try report.html().utf8), to: URL(fileURLWithPath: html)) }
     }
 }

@@ -40,12 +40,20 @@ final class AuditCommandTests: XCTestCase {
             XCTAssertGreaterThan(try XCTUnwrap(attack["member_error"] as? Double), 0)
         }
         XCTAssertTrue(try String(contentsOf: roc, encoding: .utf8).hasPrefix("<svg"))
-        XCTAssertTrue(try String(contentsOf: markdown, encoding: .utf8).contains("![ROC](\(roc.path))"))
+        // The picture is linked relative to the report, which sits beside it.
+        XCTAssertTrue(try String(contentsOf: markdown, encoding: .utf8).contains("![ROC](roc.svg)"))
 
         // The same command again gives the same numbers: noise and --count's choice are seeded.
         let first = try Data(contentsOf: json)
         try command.run()
         XCTAssertEqual(try Data(contentsOf: json), first)
+    }
+
+    func testReportLinksArePathsFromTheReportsFolder() {
+        XCTAssertEqual(markdownLink(to: "Samples/x/roc.svg", fromDocumentAt: "Samples/x/audit.md"), "roc.svg")
+        XCTAssertEqual(markdownLink(to: "out/roc.svg", fromDocumentAt: "Samples/x/audit.md"), "../../out/roc.svg")
+        XCTAssertEqual(markdownLink(to: "/tmp/a/b/roc.svg", fromDocumentAt: "/tmp/a/report.md"), "b/roc.svg")
+        XCTAssertEqual(markdownLink(to: "./x/../roc.svg", fromDocumentAt: "report.md"), "roc.svg")
     }
 
     func testBadInputIsRefusedAndNothingWritten() throws {

@@ -18,6 +18,15 @@ func karrasSigmas(from sigmaMax: Double, to sigmaMin: Double, count: Int) -> [Do
     }
 }
 
+/// Checks that every training sigma is finite, as Karras levels and their timesteps need: a
+/// schedule whose alphas_cumprod reaches 0 (a large beta_end) has infinite sigmas at the end.
+func requireFiniteSigmas(_ trainSigmas: [Float]) throws {
+    if let t = trainSigmas.firstIndex(where: { !$0.isFinite }) {
+        throw SchedulerError(reason: "Karras sigmas need finite noise levels, but sigma at timestep \(t) is \(trainSigmas[t]) "
+                             + "(alphas_cumprod reaches 0 there: lower beta_end)")
+    }
+}
+
 /// The float timestep at noise level `sigma`, as diffusers' `_sigma_to_t`: linear interpolation
 /// in log sigma between the training timesteps around it, clamped to 0 ... T - 1.
 ///

@@ -97,6 +97,7 @@ struct MultistepSchedule {
         guard karras else {
             return (timesteps.map(Float.init), timesteps.map { trainSigmas[$0] } + [finalSigmaIsMin ? trainSigma0 : 0])
         }
+        try requireFiniteSigmas(trainSigmas)
         let levels = karrasSigmas(from: sigmaMax ?? Double(trainSigmas[trainTimesteps - 1]),
                                   to: sigmaMin ?? Double(trainSigma0), count: count)
         let logSigmas = trainSigmas.map { Foundation.log($0) }

@@ -100,6 +100,7 @@ struct SigmaSchedule {
             return (high - low) * (x - Double(j)) + low
         }
         if karras {
+            try requireFiniteSigmas(trainSigmas)
             sigmas = karrasSigmas(from: sigmaMax ?? sigmas[0], to: sigmaMin ?? sigmas[sigmas.count - 1], count: count)
             let logSigmas = trainSigmas.map { Foundation.log($0) }
             timesteps = sigmas.map { Float(timestep(atSigma: $0, logSigmas: logSigmas)) }
