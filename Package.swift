@@ -123,7 +123,7 @@ let package = Package(
         // The committed fuzzing corpus replayed through every parser.
         .testTarget(
             name: "FuzzingTests",
-            dependencies: ["ParserFuzzing"]
+            dependencies: ["NN", "ParserFuzzing"]
         ),
         // The command-line tool end to end, on tiny models made in the tests.
         .testTarget(

@@ -28,11 +28,7 @@ public struct FeatureCache {
         for path in dataset.paths {
             // Relative paths: a folder that moves keeps its key.
             hash.add(Array((path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path).utf8))
-            let bytes: Data
-            do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw FileFormatError(path: path, reason: "cannot be read (\(error.localizedDescription))")
-            }
-            hash.add(bytes)
+            hash.add(try readFileBytes(URL(fileURLWithPath: path)))
         }
         return String(format: "%016llx", hash.value)
     }

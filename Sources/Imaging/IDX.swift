@@ -9,13 +9,7 @@ public struct IDXArray: Sendable {
 
     /// Reads an IDX file, raw or gzip-compressed, checking the header against the data.
     public static func read(from url: URL) throws -> IDXArray {
-        let raw: [UInt8]
-        do {
-            raw = [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw FileFormatError(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
-        }
-        return try decode(raw, path: url.path)
+        try decode([UInt8](readFileBytes(url)), path: url.path)
     }
 
     /// Decodes the bytes of an IDX file, raw or gzip-compressed, naming `path` in every

@@ -241,7 +241,7 @@ struct Compare: ParsableCommand {
     /// Rewrites the reports of `folder` from its report.json and grid PNGs.
     private func render(_ folder: URL) throws {
         let file = folder.appendingPathComponent("report.json")
-        guard let data = try? Data(contentsOf: file) else { throw CommandError("\(file.path): cannot be read") }
+        guard let data = try? readSmallFile(file) else { throw CommandError("\(file.path): cannot be read") }
         let report: ComparisonReport
         do {
             report = try JSONDecoder().decode(ComparisonReport.self, from: data)
@@ -252,7 +252,7 @@ struct Compare: ParsableCommand {
         for row in report.rows {
             guard let grid = row.grid else { continue }
             let url = folder.appendingPathComponent(grid)
-            guard let bytes = try? Data(contentsOf: url) else { throw CommandError("\(url.path): the grid of \(row.label) cannot be read") }
+            guard let bytes = try? readFileBytes(url) else { throw CommandError("\(url.path): the grid of \(row.label) cannot be read") }
             grids[row.label] = Array(bytes)
         }
         try write(report, grids: grids, to: folder)

@@ -68,7 +68,7 @@ extension Sample {
             let blank = Image(width: shown[0][0].width, height: shown[0][0].height, channels: shown[0][0].channels,
                               pixels: [UInt8](repeating: 255, count: shown[0][0].pixels.count))
             let cells = (0..<rows).flatMap { row in shown.map { row < $0.count ? $0[row] : blank } }
-            try PNG.write(Grid.make(cells, columns: shown.count), to: URL(fileURLWithPath: grid))
+            try PNG.write(Grid.make(cells, columns: shown.count).magnified(by: gridScale), to: URL(fileURLWithPath: grid))
         }
         let summary = requests.map { "\(classNames[$0.label]) \($0.count)" }.joined(separator: ", ")
         print(String(format: "Wrote %d images in %d class folders to %@ (%@) with %@, %d steps, in %.1f s (%.2f images/s)",

@@ -43,6 +43,8 @@ struct Sample: ParsableCommand {
     var `class`: String?
     @Option(help: "Also write the images as one grid PNG here.")
     var grid: String?
+    @Option(help: "Enlarge the grid this many times, each pixel a block (nearest neighbour), for viewing small images.")
+    var gridScale: Int = 1
     @Option(help: "Start from this standard-normal noise (.npy, N x C x H x W) instead of the seed's.")
     var latents: String?
     @Option(help: "Also write the final samples in model space, unclamped (.npy, N x C x H x W Float32).")
@@ -62,6 +64,7 @@ struct Sample: ParsableCommand {
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard (1...16).contains(gridScale) else { throw ValidationError("--grid-scale must be between 1 and 16") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be in [0, 1] (0: deterministic DDIM, 1: DDPM-like noise)") }
         guard guidanceScale.isFinite else { throw ValidationError("--guidance-scale must be a finite number") }
@@ -131,7 +134,8 @@ struct Sample: ParsableCommand {
             // Cycling classes line up in columns, one class each.
             let classes = `class` == nil ? denoiser.classes(named: classNames)?.count : nil
             let columns = classes ?? Int(Double(images.count).squareRoot().rounded(.up))
-            try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns), to: URL(fileURLWithPath: grid))
+            try PNG.write(Grid.make(Grid.images(fromBatch: samples), columns: columns).magnified(by: gridScale),
+                          to: URL(fileURLWithPath: grid))
         }
         let which = shard.map { " (shard \($0): images \(images.lowerBound) to \(images.upperBound - 1) of \(count))" } ?? ""
         print(String(format: "Wrote %d images%@ to %@ with %@, %d steps, in %.1f s (%.2f images/s)", images.count, which, out,

@@ -91,7 +91,8 @@ final class DistributedTrainingTests: XCTestCase {
         // Past start-up (a signal before the run loop ends the processes with no checkpoint, as
         // it should), then a few steps: on a busy machine start-up alone can take seconds.
         let deadline = Date().addingTimeInterval(120)
-        while !((try? String(contentsOf: outputFile, encoding: .utf8))?.contains("Training ") ?? false) && Date() < deadline {
+        // (readFileBytes, not String(contentsOf:): Foundation leaks a buffer per empty file read.)
+        while !((try? String(decoding: readFileBytes(outputFile), as: UTF8.self))?.contains("Training ") ?? false) && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.2)
         }
         Thread.sleep(forTimeInterval: 3)

@@ -79,7 +79,14 @@ final class SampleCommandTests: XCTestCase {
         for name in ["coat/000000.png", "coat/000001.png", "bag/000000.png"] {
             XCTAssertEqual(try Data(contentsOf: even.appendingPathComponent(name)), try Data(contentsOf: mix.appendingPathComponent(name)), name)
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("grid.png").path))
+        // One column a class, two rows of 8-pixel images with 2-pixel gaps: 32 x 22, and three
+        // times that with --grid-scale 3, each pixel a 3 x 3 block.
+        let grid = try PNG.read(from: root.appendingPathComponent("grid.png"), channels: 1)
+        XCTAssertEqual([grid.width, grid.height], [32, 22])
+        let scaled = root.appendingPathComponent("scaled")
+        try sample(scaled, ["--per-class", "2", "--grid", root.appendingPathComponent("grid3.png").path, "--grid-scale", "3"])
+        XCTAssertEqual(try PNG.read(from: root.appendingPathComponent("grid3.png"), channels: 1), grid.magnified(by: 3))
+        XCTAssertThrowsError(try sample(root.appendingPathComponent("no"), ["--grid-scale", "0"]))
 
         let refused = root.appendingPathComponent("refused")
         for (extra, message) in [(["--class-counts", "hat=2"], "'hat' is not a class"), (["--class-counts", "coat=0"], "must be positive"),

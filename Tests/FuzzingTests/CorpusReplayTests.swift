@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import ParserFuzzing
 import XCTest
 
@@ -20,7 +21,7 @@ final class CorpusReplayTests: XCTestCase {
         for target in FuzzTarget.allCases {
             for seed in try seeds(of: target) {
                 let name = seed.lastPathComponent
-                let outcome = target.run([UInt8](try Data(contentsOf: seed)))
+                let outcome = target.run([UInt8](try readFileBytes(seed)))
                 if name.hasPrefix("bad_") || name.hasPrefix("crash-") {
                     guard case .refused(let reason) = outcome else {
                         XCTFail("\(target.rawValue)/\(name): accepted, expected a refusal")
@@ -38,7 +39,7 @@ final class CorpusReplayTests: XCTestCase {
     func testOutcomesRepeat() throws {
         for target in FuzzTarget.allCases {
             for seed in try seeds(of: target) {
-                let bytes = [UInt8](try Data(contentsOf: seed))
+                let bytes = [UInt8](try readFileBytes(seed))
                 XCTAssertEqual(target.run(bytes), target.run(bytes), "\(target.rawValue)/\(seed.lastPathComponent)")
             }
         }

@@ -17,4 +17,14 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(Array(grid.pixels[7..<14]), [9, 0, 0, 9, 1, 1, 9])
         XCTAssertEqual(Array(grid.pixels[21..<28]), [9, 2, 2, 9, 9, 9, 9])
     }
+
+    func testMagnifiedRepeatsEachPixelAsABlock() {
+        // 2 x 1 RGB: a red and a blue pixel.
+        let image = Image(width: 2, height: 1, channels: 3, pixels: [255, 0, 0, 0, 0, 255])
+        let big = image.magnified(by: 2)
+        XCTAssertEqual([big.width, big.height, big.channels], [4, 2, 3])
+        let row: [UInt8] = [255, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0, 255]
+        XCTAssertEqual(big.pixels, row + row)
+        XCTAssertEqual(image.magnified(by: 1), image)
+    }
 }

@@ -23,7 +23,7 @@ public enum EvaluatorFolder {
         let configURL = folder.appendingPathComponent("config.json")
         let config: EvaluatorNetwork.Config
         do {
-            config = try JSONDecoder().decode(EvaluatorNetwork.Config.self, from: Data(contentsOf: configURL))
+            config = try JSONDecoder().decode(EvaluatorNetwork.Config.self, from: readSmallFile(configURL))
         } catch {
             throw FileFormatError(path: configURL.path, reason: "is not an evaluator config (\(error.localizedDescription))")
         }

@@ -6,11 +6,7 @@ import NN
 
 /// The whole file at `url`.
 func readWholeFile(_ url: URL) throws -> [UInt8] {
-    do {
-        return [UInt8](try Data(contentsOf: url))
-    } catch {
-        throw FileFormatError(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
-    }
+    [UInt8](try readFileBytes(url))
 }
 
 /// Up to the first `count` bytes of the file at `url` (fewer when the file is shorter). Plain
