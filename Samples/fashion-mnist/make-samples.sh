@@ -21,7 +21,8 @@ evaluator=Models/fashion-mnist-evaluator
 samples=Samples/fashion-mnist
 mkdir -p "$work" "$samples/grids"
 parts=("${@:-floor evaluation grids compare}")
-wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+# shellcheck source=../support.sh
+source Samples/support.sh
 
 # The floor: 2,000 real training images (the first of the training split) against the test split.
 if wants floor; then

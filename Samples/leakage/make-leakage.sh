@@ -22,19 +22,8 @@ samples=Samples/leakage
 per_class=50    # 500 images in all
 mkdir -p "$work" "$samples"
 parts=("${@:-data train audit copies train-100 audit-100 copies-100}")
-wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
-
-# first <n> images of each class of <from> into <to>
-take() {
-    local from=$1 to=$2 n=$3
-    for class_folder in "$from"/*/; do
-        local class
-        class=$(basename "$class_folder")
-        mkdir -p "$to/$class"
-        find "$class_folder" -maxdepth 1 -name '*.png' -printf '%f\n' | sort | sed -n "1,${n}p" |
-            while read -r file; do cp "$class_folder/$file" "$to/$class/"; done
-    done
-}
+# shellcheck source=../support.sh
+source Samples/support.sh
 
 # members-500: the small model's training set (the first 50 training images of each class; the
 # shipped model trained on them too). test-500: the first 50 test images of each class, held out.

@@ -24,7 +24,8 @@ rare=(Bag Sandal Shirt)
 missing=$((per_class - rare_count))
 mkdir -p "$work" "$samples"
 parts=("${@:-data generator synthetic tstr}")
-wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+# shellcheck source=../support.sh
+source Samples/support.sh
 is_rare() { [[ " ${rare[*]} " == *" $1 "* ]]; }
 
 # balanced: the first 600 training images of every class. imbalanced: the same with the rare
