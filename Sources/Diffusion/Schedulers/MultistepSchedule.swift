@@ -60,6 +60,9 @@ struct MultistepSchedule {
             Foundation.log(a.squareRoot()) - Foundation.log((1 - a).squareRoot())
         }
         lastTimestep = alphasCumprod.count - (increasing.firstIndex { Double($0) >= lambdaMin } ?? alphasCumprod.count)
+        guard lastTimestep > 0 else {
+            throw ConfigError(field: "lambda_min_clipped", reason: "\(lambdaMin) leaves out every timestep")
+        }
     }
 
     /// Before set_timesteps: every training timestep, T - 1 down to 0, and the training sigmas,
@@ -89,7 +92,8 @@ struct MultistepSchedule {
             let values = descendingArange(from: Double(lastTimestep), step: Double(trainTimesteps) / Double(count))
             timesteps = values.prefix(count).map { rounded($0) - 1 }
         }
-        guard let first = timesteps.first, let last = timesteps.last, first < trainTimesteps, last >= 0 else {
+        // Every timestep, not only the ends: a clipped range can make the spacing run backwards.
+        guard !timesteps.isEmpty, timesteps.allSatisfy({ (0..<trainTimesteps).contains($0) }) else {
             throw SchedulerError(reason: "\(count) steps give timesteps \(timesteps.first ?? 0) ... \(timesteps.last ?? 0), "
                                  + "outside the training range 0 ..< \(trainTimesteps)")
         }
