@@ -61,10 +61,10 @@ if wants measure; then
         rm -rf "$work/samples-$name"
         "$diffuse" sample --model "$model" --per-class 200 --scheduler dpmpp-2m --steps 20 --seed 777 \
             --out "$work/samples-$name"
-        # The first 10 of each class again (image i of a class depends only on seed, class and i),
-        # as a grid to commit.
+        # The first 8 of each class again (image i of a class depends only on seed, class and i),
+        # as a grid to commit: one column a class.
         rm -rf "$work/grid-$name"
-        "$diffuse" sample --model "$model" --per-class 10 --scheduler dpmpp-2m --steps 20 --seed 777 \
+        "$diffuse" sample --model "$model" --per-class 8 --scheduler dpmpp-2m --steps 20 --seed 777 \
             --out "$work/grid-$name" --grid "$samples/$name-grid.png"
         "$diffuse" evaluate --real "$test" --fake "$work/samples-$name" \
             --json "$samples/evaluate-$name.json" --markdown "$samples/evaluate-$name.md"

@@ -21,19 +21,30 @@ public func readFileBytes(_ url: URL) throws -> Data {
     defer { close(descriptor) }
     var info = stat()
     guard fstat(descriptor, &info) == 0 else { throw failure() }
+    /// One read(2) into `buffer`, retried when a signal interrupts it; 0 at the end of the file.
+    func readSome(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let got = read(descriptor, buffer.baseAddress, buffer.count)
+            if got >= 0 { return got }
+            if errno != EINTR { throw failure() }
+        }
+    }
+    // The size the file reports, then on to the end: a file may hold more (it grew, or it is
+    // in /proc, which reports 0).
     var bytes = Data(count: max(Int(info.st_size), 0))
     var filled = 0
-    while true {
-        // A file may hold more than its size said (it grew, or /proc reports 0): grow and go on.
-        if filled == bytes.count { bytes.count += max(4096, bytes.count) }
-        let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-        if got < 0 && errno == EINTR { continue }
-        guard got >= 0 else { throw failure() }
+    while filled < bytes.count {
+        let got = try bytes.withUnsafeMutableBytes { try readSome(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
         if got == 0 { break }
         filled += got
     }
     bytes.count = filled
-    return bytes
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let got = try chunk.withUnsafeMutableBytes { try readSome($0) }
+        if got == 0 { return bytes }
+        bytes.append(contentsOf: chunk[..<got])
+    }
 }
 
 /// Loads a little-endian fixed-width integer at `offset`; the caller checks the bounds.
