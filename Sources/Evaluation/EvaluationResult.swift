@@ -18,6 +18,11 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     /// entropy in nats (log K for a perfectly balanced set of K classes).
     public var classHistogram: [String: Int]?
     public var classEntropy: Double?
+    /// With a classifier evaluator and class folders on both sides: the share of generated
+    /// images the evaluator files under the class they were made for, and the same share of the
+    /// real images (the classifier's own accuracy, what a faithful generator would score).
+    public var classAgreement: Double?
+    public var realClassAgreement: Double?
     /// With training images: the fraction of fake images that copy one (Gu et al. ratio test).
     public var memorizationRate: Double?
     public var nTrain: Int?
@@ -34,6 +39,7 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         case features, nReal = "n_real", nFake = "n_fake", fid, kid, kidStd = "kid_std", precision, recall, density, coverage
         case inceptionScore = "inception_score", inceptionScoreStd = "inception_score_std"
         case classHistogram = "class_histogram", classEntropy = "class_entropy"
+        case classAgreement = "class_agreement", realClassAgreement = "real_class_agreement"
         case memorizationRate = "memorization_rate", nTrain = "n_train", floor, pixels, warnings
     }
 
@@ -61,7 +67,9 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         text += row("precision", precision, floor?.precision) + row("recall", recall, floor?.recall)
         text += row("density", density, floor?.density) + row("coverage", coverage, floor?.coverage)
         text += row("inception score", inceptionScore) + row("inception score std", inceptionScoreStd)
-        text += row("class entropy (nats)", classEntropy) + row("memorization rate", memorizationRate)
+        text += row("class entropy (nats)", classEntropy)
+        text += row("class agreement (the evaluator's class is the asked one)", classAgreement, realClassAgreement)
+        text += row("memorization rate", memorizationRate)
         if let floor {
             text += "\nReal vs real: \(floor.images) real images held out as if generated and measured against the other "
             text += "\(floor.referenceImages), the mean of \(floor.draws) random draws; its FID (\(String(format: "%.4f", floor.fid))) "

@@ -223,9 +223,9 @@ struct Compare: ParsableCommand {
             let generated = ImageDataset(images: images, labels: labels, classNames: tstrTest.classNames,
                                          root: URL(fileURLWithPath: "\(row.label) samples"))
             let training = Progress(total: recipe.steps(forImages: count), unit: "img")
-            let network = try recipe.train(generated) { step, _, _ in
+            let network = try recipe.train(generated, progress: { step, _, _ in
                 training.update(step, "tstr classifier", unitsPerItem: Double(recipe.batchSize))
-            }
+            })
             training.finish()
             row.tstrAccuracy = try EvaluatorTraining.accuracy(of: network, on: tstrTest)
         }

@@ -152,6 +152,11 @@ struct Evaluate: ParsableCommand {
         Evaluator.addPixelStatistics(to: &result, real: PixelSummary(realPixels), fake: PixelSet(fakeSet),
                                      floor: PixelFloor(real: realPixels, size: fakeSet.count, seed: seed))
         try Evaluator.addClassScores(to: &result, probabilities: probabilities, extractor: extractor, seed: seed)
+        if let evaluator = extractor as? EvaluatorExtractor, fakeSet.labels != nil, realSet.labels != nil,
+           fakeSet.classNames == evaluator.network.config.classNames, realSet.classNames == fakeSet.classNames {
+            result.classAgreement = try EvaluatorTraining.accuracy(of: evaluator.network, on: fakeSet)
+            result.realClassAgreement = try EvaluatorTraining.accuracy(of: evaluator.network, on: realSet)
+        }
         if let train {
             let report = try MemorizationCheck.run(fake: fake, train: train, size: fakeInfo.width, channels: extractor.channels,
                                                    pairs: URL(fileURLWithPath: pairs))

@@ -37,6 +37,8 @@ struct Train: ParsableCommand {
     var config: String?
     @Flag(help: "Ignore class subfolders: train one unconditional model.")
     var unconditional = false
+    @Option(help: ArgumentHelp("Fine-tune this model folder instead of starting from random weights: its architecture, weights, noise schedule and prediction type; the data must have its classes. With --class-dropout, a model without a \"no class\" row gets one.", valueName: "model"))
+    var initFrom: String?
 
     @Option(help: "Total optimizer steps.")
     var steps: Int?
@@ -54,10 +56,10 @@ struct Train: ParsableCommand {
     var weightDecay: Double = 1e-6
     @Option(help: "Largest EMA decay (warm-up: 1 - (1 + step)^-0.75).")
     var emaMaxDecay: Float = 0.9999
-    @Option(help: "What the model predicts.")
-    var predictionType: PredictionType = .epsilon
-    @Option(help: "The noise schedule.")
-    var betaSchedule: NoiseSchedule.BetaSchedule = .linear
+    @Option(help: "What the model predicts (default: epsilon, or the --init-from model's).")
+    var predictionType: PredictionType?
+    @Option(help: "The noise schedule (default: linear, or the --init-from model's).")
+    var betaSchedule: NoiseSchedule.BetaSchedule?
     @Option(help: "Min-SNR loss weighting with this gamma (5 is the paper's choice).")
     var minSnrGamma: Float?
     @Option(help: "With class folders: the chance that an image's label is replaced by the model's extra \"no class\" row, so that `sample --guidance-scale` can steer it (classifier-free guidance); 0 for a model without that row.")
@@ -98,6 +100,13 @@ struct Train: ParsableCommand {
         guard classDropout >= 0, classDropout < 1 else { throw ValidationError("--class-dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive") }
         if let sampleEvery, sampleEvery < 0 { throw ValidationError("--sample-every must be 0 or more") }
+        if initFrom != nil {
+            if resume { throw ValidationError("--init-from starts a new run; a resumed run keeps its own start") }
+            if config != nil { throw ValidationError("--init-from and --config do not go together: the model brings its architecture") }
+            if resolution != nil || channels != nil {
+                throw ValidationError("--init-from takes the model's image size; --resolution and --channels do not go with it")
+            }
+        }
     }
 
     func run() throws {
@@ -188,6 +197,7 @@ struct Train: ParsableCommand {
         }
         let dataPath = data!
         let listing = try ImageFolder.scan(URL(fileURLWithPath: dataPath))
+        if let initFrom { return try fineTuningRun(from: initFrom, data: dataPath, classNames: listing.classNames) }
         var unetConfig: UNetConfig
         if let config {
             do {
@@ -209,6 +219,38 @@ struct Train: ParsableCommand {
             throw CommandError("resolution \(unetConfig.sampleSize) must be divisible by \(divisor) for a U-Net with \(unetConfig.blockOutChannels.count) levels")
         }
         var options = TrainingOptions(data: dataPath, resolution: unetConfig.sampleSize, channels: unetConfig.inChannels, steps: steps!)
+        options.predictionType = (predictionType ?? .epsilon).rawValue
+        options.betaSchedule = (betaSchedule ?? .linear).rawValue
+        let conditional = !unconditional && !listing.classNames.isEmpty && config == nil
+        options.classDropout = conditional && classDropout > 0 ? classDropout : nil
+        setCommonOptions(&options)
+        return (options, try UNet2DModel(config: unetConfig, seed: options.seed))
+    }
+
+    /// A new run that fine-tunes the model folder `path`: its denoiser (with a "no class" row
+    /// added for class dropout), its schedule and prediction type; flags that contradict them
+    /// are refused.
+    private func fineTuningRun(from path: String, data: String, classNames: [String]) throws -> (TrainingOptions, any Denoiser) {
+        let dataClasses = unconditional ? [] : classNames
+        let start = try FineTuningStart(folder: ModelFolder(URL(fileURLWithPath: path)), classNames: dataClasses,
+                                        nullClass: !dataClasses.isEmpty && classDropout > 0)
+        let shape = start.denoiser.sampleShape
+        var options = TrainingOptions(data: data, resolution: shape[1], channels: shape[0], steps: steps!)
+        options.predictionType = start.scheduler.predictionType ?? PredictionType.epsilon.rawValue
+        options.betaSchedule = start.scheduler.betaSchedule ?? NoiseSchedule.BetaSchedule.linear.rawValue
+        options.trainTimesteps = start.scheduler.numTrainTimesteps ?? options.trainTimesteps
+        for (flag, given, model) in [("--prediction-type", predictionType?.rawValue, options.predictionType),
+                                     ("--beta-schedule", betaSchedule?.rawValue, options.betaSchedule)] {
+            if let given, given != model { throw CommandError("\(flag) \(given): the model \(path) was trained with \(model)") }
+        }
+        options.classDropout = !dataClasses.isEmpty && classDropout > 0 ? classDropout : nil
+        options.initFrom = path
+        setCommonOptions(&options)
+        return (options, start.denoiser)
+    }
+
+    /// The options every new run takes from its flags alike.
+    private func setCommonOptions(_ options: inout TrainingOptions) {
         options.batchSize = batchSize
         options.learningRate = learningRate
         options.warmupSteps = warmupSteps
@@ -216,17 +258,12 @@ struct Train: ParsableCommand {
         options.adamBeta2 = adamBeta2
         options.weightDecay = weightDecay
         options.emaMaxDecay = emaMaxDecay
-        options.predictionType = predictionType.rawValue
-        options.betaSchedule = betaSchedule.rawValue
         options.minSNRGamma = minSnrGamma
-        let conditional = !unconditional && !listing.classNames.isEmpty && config == nil
-        options.classDropout = conditional && classDropout > 0 ? classDropout : nil
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad
         options.checkpointEvery = checkpointEvery ?? TrainingRun.defaultCheckpointEvery
         options.sampleEvery = sampleEvery ?? 0
-        return (options, try UNet2DModel(config: unetConfig, seed: options.seed))
     }
 
     /// The saved run, with a new total of steps, data path or checkpoint and sample cadence when given.

@@ -30,7 +30,7 @@ final class DistributedTrainingTests: XCTestCase {
         // default): too short for a checkpoint on a busy machine.
         process.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca", "odls_base_sigkill_timeout", "10",
                              "-np", "2", executable.path] + arguments
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Imaging
 import XCTest
 @testable import diffuse
 
@@ -87,6 +88,43 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(a.floor, b.floor)
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["evaluate", "--real-features", realNpy.path, "--fake-features", npys[0],
                                                       "--fake-features-out", "x.npy"]))
+    }
+
+    /// With a classifier evaluator and class folders on both sides, the report gives the share
+    /// of images the evaluator files under their own folder's class, generated and real. Real:
+    /// the ten Fashion-MNIST fixtures (one a class), three times over with a pixel changed;
+    /// generated: the same ten, each in the next class's folder, so that none agrees.
+    func testClassAgreementWithClassFolders() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+        let fixtures = repository.appendingPathComponent("Tests/Fixtures/fashion-mnist/test-10")
+        let classes = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { !$0.hasPrefix(".") }.sorted()
+        XCTAssertEqual(classes.count, 10)
+        let real = root.appendingPathComponent("real-classes"), fake = root.appendingPathComponent("fake-classes")
+        for (index, name) in classes.enumerated() {
+            let folder = fixtures.appendingPathComponent(name)
+            let file = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".png") })
+            let image = try PNG.read(from: folder.appendingPathComponent(file), channels: 1)
+            for copy in 0..<3 {
+                var changed = image
+                changed.pixels[copy] = changed.pixels[copy] &+ 1
+                try FileManager.default.createDirectory(at: real.appendingPathComponent(name), withIntermediateDirectories: true)
+                try PNG.write(changed, to: real.appendingPathComponent(name).appendingPathComponent("\(copy).png"))
+            }
+            let next = fake.appendingPathComponent(classes[(index + 1) % classes.count])
+            try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+            try PNG.write(image, to: next.appendingPathComponent("0.png"))
+        }
+        let json = root.appendingPathComponent("agreement.json")
+        var evaluate = try Diffuse.parseAsRoot([
+            "evaluate", "--real", real.path, "--fake", fake.path, "--json", json.path,
+            "--evaluator", repository.appendingPathComponent("Models/fashion-mnist-evaluator-v2").path,
+        ])
+        try evaluate.run()
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let realAgreement = try XCTUnwrap(object["real_class_agreement"] as? Double)
+        let fakeAgreement = try XCTUnwrap(object["class_agreement"] as? Double)
+        XCTAssertGreaterThanOrEqual(realAgreement, 0.9, "the evaluator on real images")
+        XCTAssertLessThanOrEqual(fakeAgreement, 0.1, "images in the wrong class folders")
     }
 
     /// A --fake folder without a single PNG, and train-evaluator's hostile flags and an existing

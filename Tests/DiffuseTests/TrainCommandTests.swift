@@ -54,10 +54,70 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(guidedNames, ["bag", "coat"])
         XCTAssertEqual(guidedModel.classes(named: guidedNames)?.nullLabel, 2)
         XCTAssertEqual(try Trainer.savedRun(in: ModelFolder(guided)).options.classDropout, 0.1)
+        XCTAssertEqual(try ModelFolder(guided).load().scheduler.clipSample, true, "an epsilon model is saved with clipping")
         let (plainModel, _, plainNames) = try ModelFolder(plain).load()
         XCTAssertEqual(plainModel.classCount, 2)
         XCTAssertNil(plainModel.classes(named: plainNames)?.nullLabel)
         XCTAssertThrowsError(try Diffuse.parseAsRoot(["train"] + common + ["--out", plain.path, "--class-dropout", "1"]))
+    }
+
+    /// --init-from starts from a model's weights, schedule and prediction type; a model without
+    /// a "no class" row gets one (the mean of its class rows) for class dropout, every other
+    /// weight unchanged; mismatched classes and contradicting flags are refused.
+    func testFineTuningStartsFromAModel() throws {
+        let data = root.appendingPathComponent("classes")
+        for name in ["bag", "coat"] { _ = try writeRandomImages(under: data, name: name, count: 2) }
+        let base = root.appendingPathComponent("base"), tuned = root.appendingPathComponent("tuned")
+        try run(["--data", data.path, "--out", base.path, "--resolution", "8", "--channels", "1", "--steps", "1",
+                 "--batch-size", "2", "--class-dropout", "0", "--prediction-type", "v_prediction",
+                 "--beta-schedule", "squaredcos_cap_v2"])
+        let (baseModel, _, _) = try ModelFolder(base).load()
+        XCTAssertEqual(baseModel.classCount, 2)
+
+        // The start itself, before any step: the extra row and the kept weights.
+        let start = try FineTuningStart(folder: ModelFolder(base), classNames: ["bag", "coat"], nullClass: true)
+        XCTAssertTrue(start.addedNullClass)
+        XCTAssertEqual(start.denoiser.classCount, 3)
+        let before = Dictionary(uniqueKeysWithValues: baseModel.namedParameters.map { ($0.name, $0.parameter.value) })
+        for (name, parameter) in start.denoiser.namedParameters {
+            let old = try XCTUnwrap(before[name], name)
+            guard name == "class_embedding.weight" else { XCTAssertEqual(parameter.value.scalars, old.scalars, name); continue }
+            let width = old.shape[1]
+            XCTAssertEqual(parameter.value.shape, [3, width])
+            XCTAssertEqual(Array(parameter.value.scalars[0..<(2 * width)]), old.scalars)
+            for j in 0..<width {
+                XCTAssertEqual(parameter.value.scalars[2 * width + j], (old.scalars[j] + old.scalars[width + j]) / 2, accuracy: 1e-6)
+            }
+        }
+
+        try run(["--data", data.path, "--out", tuned.path, "--init-from", base.path, "--steps", "1", "--batch-size", "2",
+                 "--min-snr-gamma", "5"])
+        let options = try Trainer.savedRun(in: ModelFolder(tuned)).options
+        XCTAssertEqual(options.initFrom, base.path)
+        XCTAssertEqual(options.predictionType, "v_prediction")
+        XCTAssertEqual(options.betaSchedule, "squaredcos_cap_v2")
+        XCTAssertEqual(options.classDropout, 0.1)
+        let (tunedModel, scheduler, names) = try ModelFolder(tuned).load()
+        XCTAssertEqual(tunedModel.classes(named: names)?.nullLabel, 2)
+        XCTAssertEqual(scheduler.predictionType, "v_prediction")
+        XCTAssertEqual(scheduler.clipSample, false, "a v-prediction model is saved without clipping")
+        XCTAssertEqual(try ModelFolder(base).load().scheduler.clipSample, false)
+
+        let other = root.appendingPathComponent("other")
+        _ = try writeRandomImages(under: other, name: "dress", count: 2)
+        for (arguments, message) in [
+            (["--data", other.path, "--init-from", base.path], "are not the data's"),
+            (["--data", data.path, "--init-from", base.path, "--prediction-type", "epsilon"], "was trained with v_prediction"),
+            (["--data", data.path, "--init-from", root.appendingPathComponent("none").path], "no such model folder"),
+        ] {
+            let out = root.appendingPathComponent("refused")
+            XCTAssertThrowsError(try run(arguments + ["--out", out.path, "--steps", "1"])) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("training_state/state.safetensors").path))
+        }
+        XCTAssertThrowsError(try Diffuse.parseAsRoot(["train", "--data", data.path, "--out", tuned.path, "--init-from", base.path,
+                                                      "--steps", "1", "--resolution", "8"]))
     }
 
     /// --dp-epsilon picks the noise for the run's steps; privacy.json records what was spent;

@@ -31,6 +31,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Differentially private training (DP-SGD); nil for plain training.
     public var privacy: PrivacyOptions?
     public var seed: UInt64 = 0
+    /// The model folder a fine-tuning run started from (`--init-from`); nil for random weights.
+    public var initFrom: String?
     public var skipBad: Bool = false
     /// How often the run saves a checkpoint and writes a sample grid (0: never), kept so that a
     /// resumed run goes on as it started; nil in states saved before they were kept.
