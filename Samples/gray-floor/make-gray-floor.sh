@@ -8,7 +8,8 @@
 #   diffuse import fashion-mnist --split test --out data/fashion-test
 #   diffuse import fashion-mnist --out data/fashion-train      (for the fine-tuning variants)
 # Intermediate files go to out/gray-floor/ (set WORK to move them). Arguments choose variants
-# (default: the sampling ones); MODEL (default Models/fashion-mnist) chooses the model.
+# (default: the sampling ones; tuned-minsnr, tuned-plain and then tuned-plain-raw fine-tune the
+# model first, about 13 minutes each); MODEL (default Models/fashion-mnist) chooses the model.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -52,7 +53,8 @@ measure_model() {
 }
 
 # The shipped model fine-tuned for 1,000 steps of 64 (a 17th of its training) with class
-# dropout 0.1, under a loss weighting given by the flags, then sampled as the card does.
+# dropout 0.1, under a loss weighting given by the flags, then sampled with DDIM 50 as saved
+# (clip_sample true, as the binary of these runs saved every model) and without clipping.
 tuned() {
     local name=$1
     shift
@@ -60,10 +62,11 @@ tuned() {
         "$diffuse" train --data "$train" --out "$work/$name" --init-from "$model" --steps 1000 --batch-size 64 \
             --learning-rate 1e-4 --warmup-steps 100 --seed 1 "$@"
     fi
-    measure_model "$name-ddim50" "$work/$name" '{}' --scheduler ddim --steps 50
+    measure_model "$name-ddim50" "$work/$name" '{"clip_sample": true}' --scheduler ddim --steps 50
+    measure_model "$name-noclip" "$work/$name" '{"clip_sample": false}' --scheduler ddim --steps 50
 }
 
-variants=("${@:-ddim50 ddim50-leading ddim50-linspace ddim50-noclip ddim50-alpha0 ddim200 dpmpp20 dpmpp20-linspace dpmpp20-sigmamin}")
+variants=("${@:-ddim50 ddim50-leading ddim50-noclip dpmpp20 dpmpp20-linspace}")
 for v in ${variants[*]}; do
     case $v in
         # The card's sampler setting: trailing spacing, the last model call at t = 19.
@@ -92,6 +95,10 @@ for v in ${variants[*]}; do
         # ... and under plain v-prediction MSE (weight SNR + 1 on the predicted image: the
         # low-noise timesteps count thousands of times more).
         tuned-plain) tuned "$v" ;;
+        # The plain fine-tune's raw weights in place of their exponential moving average.
+        tuned-plain-raw)
+            python3 Samples/gray-floor/raw_weights.py "$work/tuned-plain" "$work/tuned-plain-raw"
+            measure_model "$v-noclip" "$work/tuned-plain-raw" '{"clip_sample": false}' --scheduler ddim --steps 50 ;;
         *) echo "unknown variant $v" >&2; exit 2 ;;
     esac
 done

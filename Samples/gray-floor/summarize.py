@@ -5,7 +5,8 @@ Usage: summarize.py REPORTS_DIR [WORK_DIR]. For each reports/NAME.json (a `diffu
 --json` report): exactly-black pixels, the pixel-histogram distances to the real set and the
 evaluator's FID, precision, recall and coverage; with WORK_DIR, also the 25th and 40th
 percentile of the unclamped final samples (WORK_DIR/raw-NAME.npy) in 0-255 levels, where real
-images have 0 and 0 (half of their pixels are exactly black).
+images have 0 and 0 (half of their pixels are exactly black), and the mean and standard
+deviation of the unclamped values below 4 levels (the background: real ones are all exactly 0).
 """
 import json
 import pathlib
@@ -16,7 +17,7 @@ work = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
 names = sorted(p.stem for p in reports.glob("*.json"))
 columns = ["variant", "black px", "TV", "W1 (levels)", "FID", "precision", "recall", "coverage"]
 if work:
-    columns += ["p25 / p40 (levels)"]
+    columns += ["p25 / p40 (levels)", "background mean ± sd (levels)"]
 print("| " + " | ".join(columns) + " |")
 print("|" + "---|" * len(columns))
 first = json.loads((reports / f"{names[0]}.json").read_text())
@@ -33,8 +34,10 @@ for name in names:
         import numpy as np
         levels = (np.load(raw).astype(np.float64) + 1) * 127.5
         row.append(f"{np.percentile(levels, 25):.1f} / {np.percentile(levels, 40):.1f}")
+        background = levels[levels < 4]
+        row.append(f"{background.mean():.2f} ± {background.std():.2f}")
     elif work:
-        row.append("")
+        row += ["", ""]
     print("| " + " | ".join(row) + " |")
 floor = first["pixels"]["floor"]["largest"]
 print(f"\nReal: {100 * real_zeros:.1f}% black" if real_zeros is not None else "")

@@ -44,6 +44,33 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(recognised, 9, "evaluator's classes \(predicted) for \(labels)")
     }
 
+    /// The shipped model samples: one image a class, DPM-Solver++ (2M) in 10 steps, guided at
+    /// the card's scale through its "no class" row. The evaluator must see the asked class in
+    /// at least 8 of 10, and the backgrounds must be black: at least a fifth of the pixels
+    /// exactly 0 (real images: half; the first shipped model sampled with clipping gave 2%).
+    func testFashionMNISTModelSamplesEachClassWithGuidance() throws {
+        let models = root.appendingPathComponent("Models")
+        let (denoiser, schedulerConfig, classNames) = try ModelFolder(models.appendingPathComponent("fashion-mnist")).load()
+        let classes = try XCTUnwrap(denoiser.classes(named: classNames))
+        let nullLabel = try XCTUnwrap(classes.nullLabel, "the shipped model has no \"no class\" row: guidance cannot run")
+        var pipeline = SamplingPipeline(denoiser: denoiser) { try SchedulerKind.dpmSolver2M.make(config: schedulerConfig) }
+        pipeline.guidance = (2, nullLabel)
+        let labels = Array(0..<classes.count)
+        let samples = try pipeline.generate(0..<labels.count, steps: 10, seed: 3, labels: labels)
+        let images = Grid.images(fromBatch: samples)
+
+        let evaluator = try EvaluatorFolder.load(from: models.appendingPathComponent("fashion-mnist-evaluator-v2"))
+        XCTAssertEqual(classNames, evaluator.network.config.classNames)
+        let scores = try XCTUnwrap(Evaluator.features(of: images, extractor: evaluator).probabilities).scalars
+        let k = classes.count
+        let predicted = labels.indices.map { row in (0..<k).max { scores[row * k + $0] < scores[row * k + $1] }! }
+        let recognised = zip(predicted, labels).filter { $0 == $1 }.count
+        let black = Double(images.map { $0.pixels.filter { $0 == 0 }.count }.reduce(0, +)) / Double(images.count * 28 * 28)
+        print("shipped model, DPM-Solver++ 10 steps, W = 2: \(recognised) of 10 recognised, \(black) of pixels black")
+        XCTAssertGreaterThanOrEqual(recognised, 8, "evaluator's classes \(predicted) for \(labels)")
+        XCTAssertGreaterThanOrEqual(black, 0.2)
+    }
+
     private func meanSquare(_ x: Tensor) -> Float {
         x.scalars.reduce(0) { $0 + $1 * $1 } / Float(x.count)
     }
