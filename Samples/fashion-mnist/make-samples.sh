@@ -35,9 +35,9 @@ fi
 
 # The card's samplers: 2,000 images each as a labelled set (200 a class, so that the evaluator's
 # class can be checked against the asked one), memorization against all training images; the
-# last row guided at the card's recommended scale.
+# last row guided at the card's recommended scale (GUIDANCE, default 2).
 if wants evaluation; then
-    for row in dpmpp-2m:20:1 ddim:50:1 dpmpp-2m:20:2; do
+    for row in dpmpp-2m:20:1 ddim:50:1 "dpmpp-2m:20:${GUIDANCE:-2}"; do
         IFS=: read -r scheduler steps scale <<< "$row"
         name=$scheduler-$steps$([[ $scale == 1 ]] || echo "-w$scale")
         rm -rf "$work/$name"
