@@ -9,7 +9,8 @@
 #   diffuse import fashion-mnist --out data/fashion-train      (for the fine-tuning variants)
 # Intermediate files go to out/gray-floor/ (set WORK to move them). Arguments choose variants
 # (default: the sampling ones; tuned-minsnr, tuned-plain and then tuned-plain-raw fine-tune the
-# model first, about 13 minutes each); MODEL (default Models/fashion-mnist) chooses the model.
+# model first, about 13 minutes each); MODEL (default Models/fashion-mnist) chooses the model, and
+# TAG, put before every report's name, keeps one model's reports apart from another's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +19,7 @@ train=${TRAIN:-data/fashion-train}
 test=${TEST:-data/fashion-test}
 work=${WORK:-out/gray-floor}
 model=${MODEL:-Models/fashion-mnist}
+tag=${TAG:-}
 samples=Samples/gray-floor
 mkdir -p "$work" "$samples/reports"
 
@@ -45,6 +47,7 @@ measure() {
 measure_model() {
     local name=$1 from=$2 edit=$3
     shift 3
+    name=$tag$name
     variant_model "$name" "$from" "$edit"
     rm -rf "$work/samples-$name"
     "$diffuse" sample --model "$work/model-$name" --count 1000 --batch-size 100 --seed 777 --out "$work/samples-$name" \

@@ -71,6 +71,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip images that fail to decode instead of stopping.")
     var skipBad = false
 
+    @OptionGroup var timestepBias: TimestepBiasFlags
     @OptionGroup var privacy: PrivacyFlags
 
     @Option(help: "Save a checkpoint every N steps (default: \(TrainingRun.defaultCheckpointEvery); a resumed run keeps its own).")
@@ -121,6 +122,9 @@ struct Train: ParsableCommand {
         func say(_ line: String) { if isMain { print(line) } }
         let folder = ModelFolder(URL(fileURLWithPath: out))
         if resume && privacy.isRequested { throw CommandError("--dp-*: a resumed run keeps its own privacy settings") }
+        if resume && timestepBias.timestepBiasStrategy != nil {
+            throw CommandError("--timestep-bias-*: a resumed run keeps its own timestep bias")
+        }
         var (options, denoiser) = try resume ? resumedRun(folder) : newRun(folder)
         if mpi != nil && (privacy.isRequested || options.privacy != nil) {
             throw CommandError("differentially private training runs in one process (not under mpirun)")
@@ -223,7 +227,7 @@ struct Train: ParsableCommand {
         options.betaSchedule = (betaSchedule ?? .linear).rawValue
         let conditional = !unconditional && !listing.classNames.isEmpty && config == nil
         options.classDropout = conditional && classDropout > 0 ? classDropout : nil
-        setCommonOptions(&options)
+        try setCommonOptions(&options)
         return (options, try UNet2DModel(config: unetConfig, seed: options.seed))
     }
 
@@ -245,12 +249,12 @@ struct Train: ParsableCommand {
         }
         options.classDropout = !dataClasses.isEmpty && classDropout > 0 ? classDropout : nil
         options.initFrom = path
-        setCommonOptions(&options)
+        try setCommonOptions(&options)
         return (options, start.denoiser)
     }
 
     /// The options every new run takes from its flags alike.
-    private func setCommonOptions(_ options: inout TrainingOptions) {
+    private func setCommonOptions(_ options: inout TrainingOptions) throws {
         options.batchSize = batchSize
         options.learningRate = learningRate
         options.warmupSteps = warmupSteps
@@ -259,6 +263,7 @@ struct Train: ParsableCommand {
         options.weightDecay = weightDecay
         options.emaMaxDecay = emaMaxDecay
         options.minSNRGamma = minSnrGamma
+        options.timestepBias = try timestepBias.bias(trainTimesteps: options.trainTimesteps)
         options.randomFlip = randomFlip
         options.seed = seed
         options.skipBad = skipBad

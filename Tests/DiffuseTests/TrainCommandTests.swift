@@ -37,6 +37,33 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(try saved().sampleEvery, 0, "--sample-every given on resume was not used")
     }
 
+    /// --timestep-bias-* is recorded in the run's options (a resumed run keeps it and refuses
+    /// new ones); incomplete or impossible biases are refused before anything is written.
+    func testTimestepBiasIsRecordedAndChecked() throws {
+        let data = try writeRandomImages(under: root, name: "data", count: 4)
+        let out = root.appendingPathComponent("run")
+        let common = ["--data", data.path, "--resolution", "8", "--channels", "1", "--steps", "1", "--batch-size", "2"]
+        for bad in [["--timestep-bias-strategy", "earlier"], ["--timestep-bias-multiplier", "3"],
+                    ["--timestep-bias-strategy", "earlier", "--timestep-bias-multiplier", "1"],
+                    ["--timestep-bias-strategy", "sooner", "--timestep-bias-multiplier", "3"]] {
+            XCTAssertThrowsError(try Diffuse.parseAsRoot(["train", "--out", out.path] + common + bad), "\(bad)")
+        }
+        XCTAssertThrowsError(try run(common + ["--out", out.path, "--timestep-bias-strategy", "range",
+                                               "--timestep-bias-multiplier", "3", "--timestep-bias-end", "1001"])) { error in
+            XCTAssertTrue("\(error)".contains("range 0..<1001"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a refused run wrote its folder")
+
+        try run(common + ["--out", out.path, "--timestep-bias-strategy", "earlier", "--timestep-bias-multiplier", "5",
+                          "--timestep-bias-portion", "0.1"])
+        let saved = try Trainer.savedRun(in: ModelFolder(out)).options
+        XCTAssertEqual(saved.timestepBias, TimestepBias(strategy: .earlier, multiplier: 5, portion: 0.1))
+        XCTAssertThrowsError(try run(["--out", out.path, "--resume", "--steps", "2", "--timestep-bias-strategy", "later",
+                                      "--timestep-bias-multiplier", "2"]))
+        try run(["--out", out.path, "--resume", "--steps", "2"])
+        XCTAssertEqual(try Trainer.savedRun(in: ModelFolder(out)).options.timestepBias, saved.timestepBias)
+    }
+
     /// Class folders train a guidance model by default (a "no class" row after the classes,
     /// marked in class_names.json); --class-dropout 0 trains a plain conditional one.
     func testClassFoldersTrainAGuidanceModel() throws {

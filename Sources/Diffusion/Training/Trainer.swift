@@ -3,10 +3,10 @@ import Imaging
 import NN
 
 /// One training run of a denoiser on an image dataset (the recipe of diffusers' unconditional
-/// training example): each step takes a shuffled batch, noises it at uniformly drawn timesteps,
-/// regresses the denoiser's prediction onto the target of the prediction type (MSE, optionally
-/// min-SNR weighted), clips the gradient norm, steps AdamW under a warm-up + cosine learning
-/// rate, and updates the EMA of the weights.
+/// training example): each step takes a shuffled batch, noises it at uniformly drawn timesteps
+/// (or as a `TimestepBias` weighs them), regresses the denoiser's prediction onto the target of
+/// the prediction type (MSE, optionally min-SNR weighted), clips the gradient norm, steps AdamW
+/// under a warm-up + cosine learning rate, and updates the EMA of the weights.
 ///
 /// Every random choice of step s (batch order, flips, timesteps, noise) is a pure function of
 /// (seed, s), so a run resumed from a checkpoint at step s continues exactly as if it had never
@@ -21,6 +21,7 @@ public final class Trainer {
     let optimizer: AdamW
     let ema: ExponentialMovingAverage
     let sampler: BatchSampler
+    let timestepDraw: TimestepDraw
     /// Steps completed.
     public internal(set) var step = 0
 
@@ -49,6 +50,7 @@ public final class Trainer {
                           beta2: options.adamBeta2, eps: options.adamEps, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(parameters: parameters, maxDecay: options.emaMaxDecay, useWarmup: true,
                                        invGamma: options.emaInvGamma, power: options.emaPower)
+        timestepDraw = TimestepDraw(trainTimesteps: schedule.trainTimesteps, bias: options.timestepBias)
         sampler = BatchSampler(count: dataset.count, batchSize: options.batchSize,
                                seed: SeedSequence.derive(options.seed, Stream.batches.rawValue), randomFlip: options.randomFlip)
     }
@@ -127,9 +129,7 @@ public final class Trainer {
         let n = indices.count
         let imageSize = x0.count / n
         let timestepWords = Philox(seed: SeedSequence.derive(options.seed, Stream.timesteps.rawValue))
-        let timesteps = (0..<n).map { i in
-            Int((UInt64(timestepWords.block(UInt64(first + i))[0]) * UInt64(schedule.trainTimesteps)) >> 32)
-        }
+        let timesteps = (0..<n).map { i in timestepDraw.timestep(timestepWords.block(UInt64(first + i))[0]) }
         let noise = Tensor.randn(x0.shape, seed: SeedSequence.derive(options.seed, Stream.noise.rawValue),
                                  offset: first * imageSize)
         let alphas = timesteps.map { schedule.alphasCumprod[$0] }

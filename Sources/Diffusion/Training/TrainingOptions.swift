@@ -24,6 +24,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var trainTimesteps: Int = 1000
     /// Min-SNR loss weighting (Hang et al. 2023) with this gamma; nil for plain MSE.
     public var minSNRGamma: Float?
+    /// Timesteps drawn more often in one part of the schedule; nil for uniform draws.
+    public var timestepBias: TimestepBias?
     /// Classifier-free guidance training (Ho and Salimans 2022): each image's label becomes the
     /// model's last, "no class" row with this probability; nil or 0 for none.
     public var classDropout: Float?
@@ -57,6 +59,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let gamma = minSNRGamma, !(gamma.isFinite && gamma > 0) { return "min-SNR gamma \(gamma)" }
         if let dropout = classDropout, !(dropout >= 0 && dropout < 1) { return "class dropout \(dropout)" }
         if !(1...100_000).contains(trainTimesteps) { return "train timesteps \(trainTimesteps)" }
+        if let problem = timestepBias?.problem(trainTimesteps: trainTimesteps) { return problem }
         return nil
     }
 
