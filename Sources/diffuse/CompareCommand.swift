@@ -202,6 +202,7 @@ struct Compare: ParsableCommand {
                          realPixels: RealPixels, extractor: FeatureExtractor, tstrTest: ImageDataset?) throws -> Image {
         let evaluations = try pipeline.evaluations(steps: row.steps)
         row.nfe = evaluations
+        let caution = try pipeline.caution(steps: row.steps)   // listed first among the row's warnings
         let progress = Progress(total: count * evaluations, unit: "img")
         let started = Date()
         let samples = try pipeline.generate(count: count, batchSize: batchSize, steps: row.steps, seed: seed, labels: labels) { done in
@@ -216,6 +217,7 @@ struct Compare: ParsableCommand {
         var metrics = try Evaluator.compare(real: realFeatures, fake: FeatureMatrix(features), extractor: extractor.name, seed: seed)
         try Evaluator.addClassScores(to: &metrics, probabilities: probabilities, extractor: extractor, seed: seed)
         Evaluator.addPixelStatistics(to: &metrics, real: realPixels.summary, fake: PixelSet(images), floor: realPixels.floor)
+        if let caution { metrics.warnings = [caution] + (metrics.warnings ?? []) }
         row.metrics = metrics
         if let tstrTest, let labels {
             var recipe = EvaluatorTraining()

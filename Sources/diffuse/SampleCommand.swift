@@ -94,6 +94,9 @@ struct Sample: ParsableCommand {
             }
             pipeline.guidance = (guidanceScale, nullLabel)
         }
+        if let caution = try pipeline.caution(steps: stepCount) {
+            FileHandle.standardError.write(Data("warning: \(caution)\n".utf8))
+        }
         if perClass != nil || classCounts != nil {
             return try writeLabelledSet(pipeline: pipeline, classNames: classNames, steps: stepCount)
         }

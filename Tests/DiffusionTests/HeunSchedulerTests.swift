@@ -105,4 +105,32 @@ final class HeunSchedulerTests: XCTestCase {
             _ = scheduler.step(modelOutput: x, timestep: t, sample: x) { XCTFail("noise drawn"); return x }
         }
     }
+
+    /// The caution names the first step's amplification sigma_0 / (2 sigma_1): on the shipped
+    /// model's capped cosine schedule with trailing spacing, 20,291 / (2 x 6.365) = 1,594 at 10
+    /// steps (diffusers' sigmas); none with leading spacing (6.37 to 3.12) or on linear betas.
+    func testCautionNamesAHugeFirstStep() throws {
+        var config = SchedulerConfig()
+        config.betaSchedule = "squaredcos_cap_v2"
+        config.predictionType = "v_prediction"
+        config.timestepSpacing = "trailing"
+        let scheduler = try HeunScheduler(config: config)
+        try scheduler.setTimesteps(10)
+        XCTAssertEqual(scheduler.sigmas[0], 20291.3, accuracy: 0.5)
+        XCTAssertEqual(scheduler.sigmas[1], 6.365, accuracy: 0.001)
+        let caution = try XCTUnwrap(scheduler.caution)
+        XCTAssertTrue(caution.contains("sigma 20291 (t = 999) to 6.3") && caution.contains("by 1594"), caution)
+        XCTAssertTrue(caution.contains("--timestep-spacing leading"), caution)
+
+        config.timestepSpacing = "leading"
+        let leading = try HeunScheduler(config: config)
+        try leading.setTimesteps(10)
+        XCTAssertNil(leading.caution)
+        config.betaSchedule = "linear"
+        config.timestepSpacing = "trailing"
+        let linear = try HeunScheduler(config: config)
+        try linear.setTimesteps(10)
+        XCTAssertNil(linear.caution, "linear betas: sigma \(linear.sigmas[0]) to \(linear.sigmas[1])")
+        XCTAssertNil(try DDIMScheduler(config: config).caution, "other samplers have none")
+    }
 }

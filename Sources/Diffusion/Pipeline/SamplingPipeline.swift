@@ -80,6 +80,13 @@ public struct SamplingPipeline {
         return scheduler.timesteps.count
     }
 
+    /// The scheduler's caution for a run of `steps` steps (`Scheduler.caution`), or nil.
+    public func caution(steps: Int) throws -> String? {
+        let scheduler = try makeScheduler()
+        try scheduler.setTimesteps(steps)
+        return scheduler.caution
+    }
+
     /// Images 0 ..< count of the run, `batchSize` at a time, as one batch (count, C, H, W).
     public func generate(count: Int, batchSize: Int, steps: Int, seed: UInt64, latents: Tensor? = nil,
                          labels: [Int]? = nil, progress: (Int) -> Void = { _ in }) throws -> Tensor {

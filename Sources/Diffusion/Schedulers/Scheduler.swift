@@ -26,4 +26,11 @@ public protocol Scheduler: AnyObject {
     /// One step of the reverse process. `noise` returns fresh standard normal noise of the
     /// sample's shape, for schedulers that add noise; it is called at most once a step.
     func step(modelOutput: Tensor, timestep: Float, sample: Tensor, noise: () -> Tensor) -> Tensor
+    /// What a user should know before running these timesteps: a known way this run can fail on
+    /// its schedule; nil when there is none.
+    var caution: String? { get }
+}
+
+extension Scheduler {
+    public var caution: String? { nil }
 }

@@ -135,8 +135,9 @@ extension ComparisonReport {
             text += "| " + cells.map(cell).joined(separator: " | ") + " |\n"
         }
         text += "\nzeros: the fraction of generated pixel values that are 0; pixel_tv, pixel_w1: total variation and "
-        text += "Wasserstein-1 distance (levels) between the generated and real pixel histograms; warnings: pixel "
-        text += "statistics beyond what two real sets of the same size differ by (listed under each row).\n"
+        text += "Wasserstein-1 distance (levels) between the generated and real pixel histograms; warnings: the "
+        text += "sampler's caution for its schedule, if any, and pixel statistics beyond what two real sets of the same size "
+        text += "differ by (listed under each row).\n"
         for row in rows {
             text += "\n## \(row.label)\n\n"
             if let grid = row.grid { text += "![\(row.label)](\(grid))\n" }
