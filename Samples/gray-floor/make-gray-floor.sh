@@ -9,8 +9,8 @@
 #   diffuse import fashion-mnist --out data/fashion-train      (for the fine-tuning variants)
 # Intermediate files go to out/gray-floor/ (set WORK to move them). Arguments choose variants
 # (default: the sampling ones; tuned-minsnr, tuned-plain and then tuned-plain-raw fine-tune the
-# model first, about 13 minutes each); MODEL (default Models/fashion-mnist) chooses the model, and
-# TAG, put before every report's name, keeps one model's reports apart from another's.
+# model first, about 13 minutes each); MODEL (default Models/fashion-mnist) chooses the model and
+# REPORTS (default Samples/gray-floor/reports) the folder for its reports.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,9 +19,9 @@ train=${TRAIN:-data/fashion-train}
 test=${TEST:-data/fashion-test}
 work=${WORK:-out/gray-floor}
 model=${MODEL:-Models/fashion-mnist}
-tag=${TAG:-}
 samples=Samples/gray-floor
-mkdir -p "$work" "$samples/reports"
+reports=${REPORTS:-$samples/reports}
+mkdir -p "$work" "$reports"
 
 # A copy of the model FROM whose scheduler config has the given JSON keys changed: a sampling
 # setting, the weights are the same.
@@ -47,12 +47,11 @@ measure() {
 measure_model() {
     local name=$1 from=$2 edit=$3
     shift 3
-    name=$tag$name
     variant_model "$name" "$from" "$edit"
     rm -rf "$work/samples-$name"
     "$diffuse" sample --model "$work/model-$name" --count 1000 --batch-size 100 --seed 777 --out "$work/samples-$name" \
         --raw "$work/raw-$name.npy" "$@"
-    "$diffuse" evaluate --real "$test" --fake "$work/samples-$name" --json "$samples/reports/$name.json"
+    "$diffuse" evaluate --real "$test" --fake "$work/samples-$name" --json "$reports/$name.json"
 }
 
 # The shipped model fine-tuned for 1,000 steps of 64 (a 17th of its training) with class
@@ -67,6 +66,25 @@ tuned() {
     fi
     measure_model "$name-ddim50" "$work/$name" '{"clip_sample": true}' --scheduler ddim --steps 50
     measure_model "$name-noclip" "$work/$name" '{"clip_sample": false}' --scheduler ddim --steps 50
+}
+
+# MODEL fine-tuned 600 more steps of 64 (seed 2) with the given timestep-bias flags, then
+# sampled with DPM-Solver++ (2M) 20; its one-call denoising of real images goes beside the report.
+biased() {
+    local name=$1
+    shift
+    if [ ! -f "$work/$name/training_state/state.safetensors" ]; then
+        "$diffuse" train --data "$train" --out "$work/$name" --init-from "$model" --steps 600 --batch-size 64 \
+            --learning-rate 1e-4 --warmup-steps 50 --seed 2 "$@"
+    fi
+    measure_model "$name-dpmpp20" "$work/$name" '{}' --scheduler dpmpp-2m --steps 20
+    denoise_real "$reports/$name-denoise-real.md" "$work/$name"
+}
+
+# denoise_real FILE MODEL: the one-call denoising table of denoise_real.py into FILE (PYTHON: an
+# environment with torch and diffusers).
+denoise_real() {
+    "${PYTHON:-python3}" "$samples/denoise_real.py" "$2" "$test" 50 > "$1"
 }
 
 variants=("${@:-ddim50 ddim50-leading ddim50-noclip dpmpp20 dpmpp20-linspace}")
@@ -102,6 +120,22 @@ for v in ${variants[*]}; do
         tuned-plain-raw)
             python3 Samples/gray-floor/raw_weights.py "$work/tuned-plain" "$work/tuned-plain-raw"
             measure_model "$v-noclip" "$work/tuned-plain-raw" '{"clip_sample": false}' --scheduler ddim --steps 50 ;;
+        # The card's target protocol (Samples/fashion-mnist/make-samples.sh, evaluation: 200 a class,
+        # seed 1) with the last step ending at sigma_0 instead of 0.
+        targets-sigmamin)
+            variant_model "$v" "$model" '{"final_sigmas_type": "sigma_min"}'
+            rm -rf "$work/samples-$v"
+            "$diffuse" sample --model "$work/model-$v" --scheduler dpmpp-2m --steps 20 --per-class 200 --batch-size 100 \
+                --seed 1 --out "$work/samples-$v"
+            "$diffuse" evaluate --real "$test" --fake "$work/samples-$v" --json "$reports/$v.json" ;;
+        # One call of the model on noised real test images, per timestep: its precision at low noise.
+        denoise-real) denoise_real "$reports/denoise-real.md" "$model" ;;
+        # Dynamic thresholding against clipping, run in diffusers (Diffuse refuses thresholding).
+        thresholding) "${PYTHON:-python3}" "$samples/thresholding.py" "$model" 200 > "$reports/thresholding.txt" ;;
+        # 600 more steps with uniform timesteps (the control), and with the lowest tenth (t < 100)
+        # drawn 10 times as often: 53% of the draws.
+        bias-uniform) biased "$v" ;;
+        bias-earlier10) biased "$v" --timestep-bias-strategy earlier --timestep-bias-multiplier 10 --timestep-bias-portion 0.1 ;;
         *) echo "unknown variant $v" >&2; exit 2 ;;
     esac
 done
