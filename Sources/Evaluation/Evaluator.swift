@@ -115,12 +115,7 @@ public enum Evaluator {
     public static func classHistogram(_ probabilities: Tensor, classNames: [String]) -> (histogram: [String: Int], entropy: Double) {
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
         var counts = [Int](repeating: 0, count: k)
-        probabilities.withUnsafeBufferPointer { p in
-            for row in 0..<n {
-                let scores = p[(row * k)..<((row + 1) * k)]
-                counts[scores.firstIndex(of: scores.max()!)! - row * k] += 1
-            }
-        }
+        for predicted in predictedClasses(probabilities) { counts[predicted] += 1 }
         let entropy = counts.reduce(0.0) { total, c in
             guard c > 0 else { return total }
             let q = Double(c) / Double(n)
@@ -128,6 +123,24 @@ public enum Evaluator {
         }
         let names = classNames.count == k ? classNames : (0..<k).map(String.init)
         return (Dictionary(uniqueKeysWithValues: zip(names, counts)), entropy)
+    }
+
+    /// The most probable class of each row of (n, k) class probabilities (the first on a tie).
+    public static func predictedClasses(_ probabilities: Tensor) -> [Int] {
+        let (n, k) = (probabilities.shape[0], probabilities.shape[1])
+        return probabilities.withUnsafeBufferPointer { p in
+            (0..<n).map { row in
+                let scores = p[(row * k)..<((row + 1) * k)]
+                return scores.firstIndex(of: scores.max()!)! - row * k
+            }
+        }
+    }
+
+    /// The share of images whose most probable class is their label (class agreement).
+    public static func classAgreement(_ probabilities: Tensor, labels: [Int]) -> Double {
+        precondition(labels.count == probabilities.shape[0], "\(labels.count) labels for \(probabilities.shape[0]) images")
+        let agreeing = zip(predictedClasses(probabilities), labels).filter { $0 == $1 }.count
+        return Double(agreeing) / Double(max(1, labels.count))
     }
 }
 

@@ -152,9 +152,10 @@ struct Evaluate: ParsableCommand {
         Evaluator.addPixelStatistics(to: &result, real: PixelSummary(realPixels), fake: PixelSet(fakeSet),
                                      floor: PixelFloor(real: realPixels, size: fakeSet.count, seed: seed))
         try Evaluator.addClassScores(to: &result, probabilities: probabilities, extractor: extractor, seed: seed)
-        if let evaluator = extractor as? EvaluatorExtractor, fakeSet.labels != nil, realSet.labels != nil,
+        if let evaluator = extractor as? EvaluatorExtractor, let probabilities, let fakeLabels = fakeSet.labels, realSet.labels != nil,
            fakeSet.classNames == evaluator.network.config.classNames, realSet.classNames == fakeSet.classNames {
-            result.classAgreement = try EvaluatorTraining.accuracy(of: evaluator.network, on: fakeSet)
+            result.classAgreement = Evaluator.classAgreement(probabilities, labels: fakeLabels)
+            // The real set's features may come from a cache, without probabilities: run the network.
             result.realClassAgreement = try EvaluatorTraining.accuracy(of: evaluator.network, on: realSet)
         }
         if let train {

@@ -165,6 +165,8 @@ final class EvaluationTests: XCTestCase {
         let (histogram, entropy) = Evaluator.classHistogram(probabilities, classNames: ["a", "b"])
         XCTAssertEqual(histogram, ["a": 3, "b": 1])
         XCTAssertEqual(entropy, -(0.75 * log(0.75) + 0.25 * log(0.25)), accuracy: 1e-12)
+        XCTAssertEqual(Evaluator.predictedClasses(probabilities), [0, 1, 0, 0])
+        XCTAssertEqual(Evaluator.classAgreement(probabilities, labels: [0, 1, 1, 1]), 0.5)
 
         var result = EvaluationResult(features: "pixels", nReal: 10, nFake: 12, fid: 1, kid: 0.1, kidStd: 0.01,
                                       precision: 0.5, recall: 0.4, density: 0.9, coverage: 0.8)
