@@ -54,29 +54,34 @@ measure_model() {
     "$diffuse" evaluate --real "$test" --fake "$work/samples-$name" --json "$reports/$name.json"
 }
 
-# The shipped model fine-tuned for 1,000 steps of 64 (a 17th of its training) with class
-# dropout 0.1, under a loss weighting given by the flags, then sampled with DDIM 50 as saved
-# (clip_sample true, as the binary of these runs saved every model) and without clipping.
+# fine_tune NAME STEPS WARMUP SEED FLAGS...: MODEL fine-tuned into WORK/NAME with learning rate
+# 1e-4, batches of 64 and class dropout 0.1, unless that run is already there.
+fine_tune() {
+    local name=$1 steps=$2 warmup=$3 seed=$4
+    shift 4
+    if [ ! -f "$work/$name/training_state/state.safetensors" ]; then
+        "$diffuse" train --data "$train" --out "$work/$name" --init-from "$model" --steps "$steps" --batch-size 64 \
+            --learning-rate 1e-4 --warmup-steps "$warmup" --seed "$seed" "$@"
+    fi
+}
+
+# The shipped model fine-tuned for 1,000 steps (a 17th of its training) under a loss weighting
+# given by the flags, then sampled with DDIM 50 as saved (clip_sample true, as the binary of these
+# runs saved every model) and without clipping.
 tuned() {
     local name=$1
     shift
-    if [ ! -f "$work/$name/training_state/state.safetensors" ]; then
-        "$diffuse" train --data "$train" --out "$work/$name" --init-from "$model" --steps 1000 --batch-size 64 \
-            --learning-rate 1e-4 --warmup-steps 100 --seed 1 "$@"
-    fi
+    fine_tune "$name" 1000 100 1 "$@"
     measure_model "$name-ddim50" "$work/$name" '{"clip_sample": true}' --scheduler ddim --steps 50
     measure_model "$name-noclip" "$work/$name" '{"clip_sample": false}' --scheduler ddim --steps 50
 }
 
-# MODEL fine-tuned 600 more steps of 64 (seed 2) with the given timestep-bias flags, then
-# sampled with DPM-Solver++ (2M) 20; its one-call denoising of real images goes beside the report.
+# MODEL fine-tuned 600 more steps (seed 2) with the given timestep-bias flags, then sampled with
+# DPM-Solver++ (2M) 20; its one-call denoising of real images goes beside the report.
 biased() {
     local name=$1
     shift
-    if [ ! -f "$work/$name/training_state/state.safetensors" ]; then
-        "$diffuse" train --data "$train" --out "$work/$name" --init-from "$model" --steps 600 --batch-size 64 \
-            --learning-rate 1e-4 --warmup-steps 50 --seed 2 "$@"
-    fi
+    fine_tune "$name" 600 50 2 "$@"
     measure_model "$name-dpmpp20" "$work/$name" '{}' --scheduler dpmpp-2m --steps 20
     denoise_real "$reports/$name-denoise-real.md" "$work/$name"
 }
