@@ -74,5 +74,5 @@ fi
 if wants compare; then
     "$diffuse" compare --model "$model" --real "$test" --evaluator "$evaluator" --count 300 --batch-size 100 \
         --grid-count 50 --seed 0 --out "$samples/compare" \
-        --schedulers ddim:50,ddim:20,ddim:10,dpmpp-2m:20,dpmpp-2m:10,dpmpp-3m:10,unipc:10,euler-karras:10,euler:50,euler:20,euler-a:50,heun:10,pndm:20
+        --schedulers ddpm:1000,ddim:50,ddim:20,ddim:10,dpmpp-2m:20,dpmpp-2m:10,dpmpp-3m:10,unipc:10,euler-karras:10,euler:50,euler:20,euler-a:50,heun:10,pndm:20
 fi
