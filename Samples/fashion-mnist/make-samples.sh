@@ -7,7 +7,7 @@
 # Run from anywhere after `swift build -c release`, with Fashion-MNIST imported as class folders:
 #   diffuse import fashion-mnist --out data/fashion-train
 #   diffuse import fashion-mnist --split test --out data/fashion-test
-# About 40 minutes on two cores. Intermediate images go to out/shipped-samples/ (set WORK to
+# About 50 minutes on two cores. Intermediate images go to out/shipped-samples/ (set WORK to
 # move them). Arguments choose parts: floor, evaluation, guidance, grids, compare (default: all,
 # in that order).
 set -euo pipefail
