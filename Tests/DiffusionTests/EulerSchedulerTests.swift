@@ -150,4 +150,36 @@ final class EulerSchedulerTests: XCTestCase {
             _ = scheduler.step(modelOutput: x, timestep: t, sample: x) { XCTFail("noise drawn"); return x }
         }
     }
+
+    /// Karras levels on the shipped model's capped cosine schedule (trailing, 10 steps: Karras et
+    /// al.'s eq. 5 with rho 7 from 20,291 down to the run's smallest sigma, 0.169) end 6 of 10 steps
+    /// above sigma 80 (20,291 -> 10,469 -> ... -> 305 -> 87 -> 19), which the caution names; the same run without Karras levels, and Karras levels on linear betas (sigma_max
+    /// 157), end at most one step there and have none.
+    func testCautionNamesStepsSpentOnPureNoise() throws {
+        var config = SchedulerConfig()
+        config.betaSchedule = "squaredcos_cap_v2"
+        config.predictionType = "v_prediction"
+        config.timestepSpacing = "trailing"
+        config.useKarrasSigmas = true
+        let karras = try EulerScheduler(config: config)
+        try karras.setTimesteps(10)
+        XCTAssertEqual(karras.sigmas.filter { $0 > 80 }.count, 7, "\(karras.sigmas)")
+        let caution = try XCTUnwrap(karras.caution)
+        XCTAssertTrue(caution.hasPrefix("6 of the 10 steps end above sigma 80 (the first starts at 20291)"), caution)
+        let heun = try HeunScheduler(config: config)
+        try heun.setTimesteps(10)
+        XCTAssertEqual(heun.caution, caution, "Heun with the same levels")
+
+        config.useKarrasSigmas = false
+        let plain = try EulerScheduler(config: config)
+        try plain.setTimesteps(10)
+        XCTAssertNil(plain.caution, "\(plain.sigmas)")
+        try plain.setTimesteps(1)
+        XCTAssertNil(plain.caution, "one step from pure noise to the image makes the image")
+        config.useKarrasSigmas = true
+        config.betaSchedule = "linear"
+        let linear = try EulerScheduler(config: config)
+        try linear.setTimesteps(10)
+        XCTAssertNil(linear.caution, "\(linear.sigmas)")
+    }
 }

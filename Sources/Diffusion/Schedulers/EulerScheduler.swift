@@ -41,6 +41,9 @@ public final class EulerScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws { try run.set(count: count) }
 
+    /// Whether many steps end where the sample is still pure noise (`pureNoiseCaution`).
+    public var caution: String? { pureNoiseCaution(levels: sigmas) }
+
     public func scaleModelInput(_ sample: Tensor, timestep: Float) -> Tensor {
         run.scaledInput(sample, timestep: timestep)
     }

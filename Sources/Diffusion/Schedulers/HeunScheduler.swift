@@ -62,11 +62,15 @@ public final class HeunScheduler: Scheduler {
     /// the mean of the slopes at both ends, which differ by (x0 at sigma_0 - x0 at sigma_1) /
     /// sigma_1: a difference between the model's two predictions comes out multiplied by about
     /// sigma_0 / (2 sigma_1). With trailing or linspace spacing on a schedule whose last sigma is
-    /// huge (capped cosine betas: 20,291 at t = 999) that is hundreds or thousands.
+    /// huge (capped cosine betas: 20,291 at t = 999) that is hundreds or thousands. Otherwise the
+    /// caution, if any, is that many steps end where the sample is still pure noise (`pureNoiseCaution`).
     public var caution: String? {
         guard sigmas.count > 2, sigmas[1] > 0 else { return nil }
         let amplification = sigmas[0] / (2 * sigmas[1])
-        guard amplification > Self.cautionAmplification else { return nil }
+        guard amplification > Self.cautionAmplification else {
+            // The interleaved sigmas once each: sigma_0, sigma_1, ..., sigma_{n-1}, 0.
+            return pureNoiseCaution(levels: [sigmas[0]] + stride(from: 1, to: sigmas.count, by: 2).map { sigmas[$0] })
+        }
         return String(format: "heun's first step goes from sigma %.5g (t = %g) to %.3g, which multiplies any difference "
                       + "between the model's two predictions by %.0f: expect noisy, saturated samples; start lower with "
                       + "--timestep-spacing leading, or use a multistep solver (dpmpp-2m, unipc)",

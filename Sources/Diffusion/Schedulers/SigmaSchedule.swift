@@ -199,3 +199,21 @@ func scaledForSigma(_ sample: Tensor, sigma: Float) -> Tensor {
     }
     return out
 }
+
+/// Above this noise level an image in [-1, 1] is pure noise to the model: Karras et al. (2022)
+/// start their samplers at sigma_max = 80.
+let pureNoiseSigma: Float = 80
+
+/// A caution for a run of which more than a third of the steps end above `pureNoiseSigma`
+/// (`levels`: the noise level each step starts from, then the final one): those steps only move
+/// noise, and the image is made in the rest. Karras levels do this on a schedule whose largest
+/// sigma is huge (capped cosine betas: 20,291, where 6 of 10 Karras steps end above 80); nil otherwise.
+func pureNoiseCaution(levels: [Float]) -> String? {
+    guard levels.count > 1 else { return nil }
+    let steps = levels.count - 1
+    let wasted = levels.dropFirst().filter { $0 > pureNoiseSigma }.count
+    guard 3 * wasted > steps else { return nil }
+    return String(format: "%d of the %d steps end above sigma %g (the first starts at %.5g), where the sample is still "
+                  + "pure noise to the model, so the image is made in the other %d: expect blurred, washed-out samples; "
+                  + "use the sampler without -karras, or more steps", wasted, steps, pureNoiseSigma, levels[0], steps - wasted)
+}
