@@ -214,6 +214,6 @@ func pureNoiseCaution(levels: [Float]) -> String? {
     let wasted = levels.dropFirst().filter { $0 > pureNoiseSigma }.count
     guard 3 * wasted > steps else { return nil }
     return String(format: "%d of the %d steps end above sigma %g (the first starts at %.5g), where the sample is still "
-                  + "pure noise to the model, so the image is made in the other %d: expect blurred, washed-out samples; "
-                  + "use the sampler without -karras, or more steps", wasted, steps, pureNoiseSigma, levels[0], steps - wasted)
+                  + "pure noise to the model, so the image is made in the other %d (the same sampler without -karras "
+                  + "spends nearly all its steps on it)", wasted, steps, pureNoiseSigma, levels[0], steps - wasted)
 }
