@@ -32,8 +32,7 @@ public struct SamplingPipeline {
                          labels: [Int]? = nil, afterStep: (Int) -> Void = { _ in }) throws -> Tensor {
         let shape = [range.count] + imageShape
         let imageSize = imageShape.reduce(1, *)
-        let scheduler = try makeScheduler()
-        try scheduler.setTimesteps(steps)
+        let scheduler = try preparedScheduler(steps: steps)
         let start = range.lowerBound * imageSize
         var x = (latents ?? Tensor.randn(shape, seed: seed, offset: start)).reshaped(shape) * scheduler.initNoiseSigma
         for (k, t) in scheduler.timesteps.enumerated() {
@@ -75,16 +74,19 @@ public struct SamplingPipeline {
     /// Model evaluations per image of a run of `steps` steps (the scheduler's timesteps: Heun
     /// and PNDM evaluate more than once a step); throws for a count the scheduler cannot do.
     public func evaluations(steps: Int) throws -> Int {
-        let scheduler = try makeScheduler()
-        try scheduler.setTimesteps(steps)
-        return scheduler.timesteps.count
+        try preparedScheduler(steps: steps).timesteps.count
     }
 
     /// The scheduler's caution for a run of `steps` steps (`Scheduler.caution`), or nil.
     public func caution(steps: Int) throws -> String? {
+        try preparedScheduler(steps: steps).caution
+    }
+
+    /// A new scheduler set to a run of `steps` steps; throws for a count it cannot do.
+    private func preparedScheduler(steps: Int) throws -> Scheduler {
         let scheduler = try makeScheduler()
         try scheduler.setTimesteps(steps)
-        return scheduler.caution
+        return scheduler
     }
 
     /// Images 0 ..< count of the run, `batchSize` at a time, as one batch (count, C, H, W).

@@ -58,19 +58,21 @@ public final class HeunScheduler: Scheduler {
     /// (real images: 0.8%); leading spacing (1.0) and the multistep solvers are unaffected.
     static let cautionAmplification: Float = 100
 
+    /// The first step's caution (`firstStepCaution`), else the pure-noise one (`pureNoiseCaution`).
+    public var caution: String? {
+        // The interleaved sigmas once each: sigma_0, sigma_1, ..., sigma_{n-1}, 0.
+        firstStepCaution ?? pureNoiseCaution(levels: [sigmas[0]] + stride(from: 1, to: sigmas.count, by: 2).map { sigmas[$0] })
+    }
+
     /// The trapezoid step from sigma_0 to sigma_1 moves the sample by (sigma_1 - sigma_0) times
     /// the mean of the slopes at both ends, which differ by (x0 at sigma_0 - x0 at sigma_1) /
     /// sigma_1: a difference between the model's two predictions comes out multiplied by about
     /// sigma_0 / (2 sigma_1). With trailing or linspace spacing on a schedule whose last sigma is
-    /// huge (capped cosine betas: 20,291 at t = 999) that is hundreds or thousands. Otherwise the
-    /// caution, if any, is that many steps end where the sample is still pure noise (`pureNoiseCaution`).
-    public var caution: String? {
+    /// huge (capped cosine betas: 20,291 at t = 999) that is hundreds or thousands.
+    private var firstStepCaution: String? {
         guard sigmas.count > 2, sigmas[1] > 0 else { return nil }
         let amplification = sigmas[0] / (2 * sigmas[1])
-        guard amplification > Self.cautionAmplification else {
-            // The interleaved sigmas once each: sigma_0, sigma_1, ..., sigma_{n-1}, 0.
-            return pureNoiseCaution(levels: [sigmas[0]] + stride(from: 1, to: sigmas.count, by: 2).map { sigmas[$0] })
-        }
+        guard amplification > Self.cautionAmplification else { return nil }
         return String(format: "heun's first step goes from sigma %.5g (t = %g) to %.3g, which multiplies any difference "
                       + "between the model's two predictions by %.0f: expect noisy, saturated samples; start lower with "
                       + "--timestep-spacing leading, or use a multistep solver (dpmpp-2m, unipc)",
